@@ -1,0 +1,105 @@
+"""Verified merchant phone registry with masked callbacks: the app factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from registry.config import load_config
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the web app. `config` overrides what the environment says."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from registry.accounts.auth import init_login
+    from registry.extensions import babel, csrf, db, limiter, migrate
+    from registry.i18n import select_locale
+    from registry.phones import PhoneCipher
+    from registry.telephony import init_telephony
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    init_login(app)
+    init_telephony(app)
+    app.extensions["phone_cipher"] = PhoneCipher(app.config["DATA_KEY"])
+    _import_models()
+
+
+def _import_models() -> None:
+    """Import every model module so metadata (and Alembic) sees all tables."""
+    import registry.accounts.models  # noqa: F401
+    import registry.merchants.models  # noqa: F401
+    import registry.verification.models  # noqa: F401
+
+
+def _migrations_directory() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    from registry.accounts.api import bp as accounts_api
+    from registry.accounts.views import bp as accounts_views
+    from registry.extensions import csrf
+    from registry.merchants.api import bp as merchants_api
+    from registry.merchants.views import bp as merchants_views
+    from registry.public import bp as public_views
+
+    for api in (accounts_api, merchants_api):
+        # The JSON API authenticates by bearer token or by the session; with
+        # the session, it only accepts `application/json` bodies, which a
+        # cross-site form cannot send without a CORS preflight, so it needs
+        # no CSRF token of its own.
+        csrf.exempt(api)
+        app.register_blueprint(api)
+    for blueprint in (public_views, accounts_views, merchants_views):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from registry.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from registry.i18n import register_template_helpers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from registry.accounts.cli import users_cli
+    from registry.demo import demo_cli
+    from registry.scheduler import scheduler_cli
+    from registry.simulator.cli import simulator_cli
+
+    for group in (users_cli, scheduler_cli, simulator_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def configure_logging(app: Flask) -> None:
+    # The Twilio SDK logs every request's parameters (phone numbers among
+    # them) at INFO; personal data never goes to logs.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

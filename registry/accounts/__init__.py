@@ -1,0 +1,1 @@
+"""Users (merchant owners and staff), login sessions and API tokens."""

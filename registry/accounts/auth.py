@@ -1,0 +1,64 @@
+"""Who is asking: Flask-Login sessions for browsers, bearer tokens for the API."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from registry.errors import Forbidden, Unauthorized, is_api_request
+from registry.extensions import db, login_manager
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from registry.accounts.models import User
+
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def _load_user_from_bearer(req):
+    from registry.accounts.operations import user_for_token
+
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return user_for_token(token.strip())
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if is_api_request():
+        raise Unauthorized("Sign in or send a valid bearer token.")
+    return redirect(url_for("accounts.login", next=request.full_path))
+
+
+def role_required(role: str):
+    """Require a signed-in user with `role` (401 if anonymous, 403 if another role)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role != role:
+                raise Forbidden(f"This needs a {role} account.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+merchant_required = role_required("merchant")
+staff_required = role_required("staff")

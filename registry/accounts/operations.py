@@ -1,0 +1,84 @@
+"""Account rules: sign-up, password checks, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from registry.accounts.models import ROLES, ApiToken, User
+from registry.errors import Conflict, InvalidInput, Unauthorized
+from registry.extensions import db
+from registry.timeutil import as_utc, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+TOKEN_LIFETIME = timedelta(days=30)
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    local, at, domain = email.partition("@")
+    if not at or not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+        raise InvalidInput("Enter a valid email address.", field="email")
+    return email
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput("The password is too long.", field="password")
+
+
+def create_user(email: str, password: str, role: str = "merchant") -> User:
+    """Create an account; the email must be new."""
+    if role not in ROLES:
+        raise InvalidInput(f"The role must be one of {', '.join(ROLES)}.", field="role")
+    email = normalise_email(email)
+    _check_password(password)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with that email already exists.", field="email")
+    user = User(email=email, password_hash=generate_password_hash(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with these credentials, or `Unauthorized`."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    """A new bearer token for `user`; the clear token is returned once, never stored."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ApiToken(user=user, token_hash=_hash_token(token), expires_at=utcnow() + TOKEN_LIFETIME)
+    )
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a bearer token belongs to, if it is known and unexpired."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None or as_utc(row.expires_at) <= utcnow() or not row.user.active:
+        return None
+    return row.user
+
+
+def count_users(role: str) -> int:
+    return db.session.scalar(select(func.count(User.id)).where(User.role == role)) or 0

@@ -1,0 +1,10 @@
+"""HTML: sign-up, login, logout."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.get("/login")
+def login():
+    return "login"

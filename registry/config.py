@@ -1,0 +1,145 @@
+"""Configuration: the only module that reads the environment.
+
+`load_config()` turns the process environment into a plain dict for
+`app.config`. Development gets working defaults (a SQLite file, generated
+secrets kept in `instance/`, the built-in Twilio simulator); production
+(`REGISTRY_ENV=production`) refuses to start with any of them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+# The built-in simulator's account. Public, fixed values: they only ever
+# authenticate against the simulator, and production refuses them.
+SIMULATOR_ACCOUNT_SID = "AC" + "5" * 32
+SIMULATOR_AUTH_TOKEN = "simulator-auth-token-0000000000"
+SIMULATOR_VERIFY_SERVICE_SID = "VA" + "5" * 32
+SIMULATOR_URL = "http://127.0.0.1:5001"
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+# Tunables with their defaults (DESIGN.md); each may be overridden by the
+# environment variable of the same name.
+INT_TUNABLES: dict[str, int] = {
+    "CALLBACK_RETRY_BACKOFF_SECONDS": 300,
+    "CALLBACK_MAX_ATTEMPTS": 3,
+    "BINDING_TTL_HOURS": 72,
+    "PROXY_NUMBER_CAP": 200,
+    "OUTBOUND_CPS": 1,
+    "VERIFICATION_LAPSE_DAYS": 180,
+    # One-time code policy.
+    "VERIFY_CODE_TTL_SECONDS": 600,
+    "VERIFY_MAX_CHECKS": 5,
+    "VERIFY_RESEND_SECONDS": 60,
+    "VERIFY_SENDS_PER_NUMBER_HOUR": 5,
+    "VERIFY_SENDS_PER_NUMBER_DAY": 10,
+    "VERIFY_SENDS_PER_IP_HOUR": 20,
+    "VERIFY_SENDS_PER_ACCOUNT_DAY": 30,
+    "API_MAX_PER_PAGE": 100,
+}
+STR_TUNABLES: dict[str, str] = {
+    "SHOPPER_CALL_HOURS": "08:00-21:00",
+    "DEFAULT_REGION": "CN",
+    "AUTH_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+BOOL_TUNABLES: dict[str, bool] = {"RECORD_CALLS": True}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the app can run with."""
+
+
+def _read_or_create_secret(instance_path: Path, name: str) -> str:
+    """Return a development secret kept in `instance/`, creating it once."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _parse_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
+
+
+def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict:
+    """Build the app configuration from `environ` (default: `os.environ`)."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    mode = env.get("REGISTRY_ENV", "development")
+    if mode not in ENVIRONMENTS:
+        raise ConfigError(f"REGISTRY_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    production = mode == "production"
+
+    config: dict = {"REGISTRY_ENV": mode, "TESTING": mode == "testing"}
+    config["SQLALCHEMY_DATABASE_URI"] = env.get(
+        "DATABASE_URL", f"sqlite:///{(instance / 'registry.sqlite3').as_posix()}"
+    )
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+
+    for name in ("SECRET_KEY", "DATA_KEY"):
+        value = env.get(name)
+        if not value:
+            if production:
+                raise ConfigError(f"{name} must be set in production")
+            value = _read_or_create_secret(instance, name.lower())
+        if production and len(value) < 32:
+            raise ConfigError(f"{name} must be at least 32 characters in production")
+        config[name] = value
+
+    config["TWILIO_ACCOUNT_SID"] = env.get("TWILIO_ACCOUNT_SID", SIMULATOR_ACCOUNT_SID)
+    config["TWILIO_AUTH_TOKEN"] = env.get("TWILIO_AUTH_TOKEN", SIMULATOR_AUTH_TOKEN)
+    config["TWILIO_VERIFY_SERVICE_SID"] = env.get(
+        "TWILIO_VERIFY_SERVICE_SID", SIMULATOR_VERIFY_SERVICE_SID
+    )
+    # In production an unset TWILIO_API_URL means "talk to Twilio itself".
+    config["TWILIO_API_URL"] = env.get("TWILIO_API_URL", "" if production else SIMULATOR_URL)
+    config["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+
+    if production:
+        simulated = {
+            "TWILIO_ACCOUNT_SID": SIMULATOR_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": SIMULATOR_AUTH_TOKEN,
+            "TWILIO_VERIFY_SERVICE_SID": SIMULATOR_VERIFY_SERVICE_SID,
+        }
+        for name, dev_value in simulated.items():
+            if config[name] == dev_value:
+                raise ConfigError(f"{name} must be set to the real Twilio value in production")
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+
+    for name, default in INT_TUNABLES.items():
+        config[name] = _parse_int(name, env[name]) if name in env else default
+    for name, default in STR_TUNABLES.items():
+        config[name] = env.get(name, default)
+    for name, default in BOOL_TUNABLES.items():
+        config[name] = _parse_bool(name, env[name]) if name in env else default
+
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    config["BABEL_DEFAULT_LOCALE"] = "en"
+    config["RATELIMIT_HEADERS_ENABLED"] = True
+    config["RATELIMIT_ENABLED"] = mode != "testing" or env.get("RATELIMIT_ENABLED") == "true"
+    return config

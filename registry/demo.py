@@ -1,0 +1,35 @@
+"""`flask demo seed`: a demo merchant and a staff user for `make run`."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from registry.accounts import operations as accounts
+from registry.accounts.models import User
+from registry.extensions import db
+from registry.merchants import operations as merchants
+
+demo_cli = AppGroup("demo", help="Demo data for local use.")
+
+DEMO_MERCHANT = ("merchant@example.com", "merchant-demo-pass")
+DEMO_STAFF = ("staff@example.com", "staff-demo-pass")
+DEMO_NUMBER = "+86 138 0013 8000"
+
+
+@demo_cli.command("seed")
+def seed() -> None:
+    """Create the demo accounts and store if they are missing; print the logins."""
+    if current_app.config["REGISTRY_ENV"] == "production":
+        raise click.ClickException("demo data is never created in production")
+    for (email, password), role in ((DEMO_MERCHANT, "merchant"), (DEMO_STAFF, "staff")):
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = accounts.create_user(email, password, role)
+        if role == "merchant" and merchants.merchant_of(user.id) is None:
+            store = merchants.create_merchant(user.id, "Demo Tea House")
+            merchants.add_number(store, DEMO_NUMBER, label="Shop phone")
+    db.session.commit()
+    click.echo("Demo logins:")
+    click.echo(f"  merchant  {DEMO_MERCHANT[0]} / {DEMO_MERCHANT[1]}")
+    click.echo(f"  staff     {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")

@@ -1,0 +1,1 @@
+"""Stores, their contact numbers, and proving ownership of those numbers."""

@@ -1,0 +1,79 @@
+"""Weekly business hours: `{"mon": [["09:00", "12:00"], ...], ..., "sun": []}`."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from registry.errors import InvalidInput
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_RANGES_PER_DAY = 6
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_BUSINESS_HOURS = {
+    day: ([["09:00", "18:00"]] if day not in ("sat", "sun") else []) for day in DAYS
+}
+_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
+
+
+def _minutes(value: object, where: str) -> int:
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
+        raise InvalidInput(f"{where}: times are \"HH:MM\" from 00:00 to 24:00.",
+                           field="business_hours")
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def parse_business_hours(value: object) -> dict[str, list[list[str]]]:
+    """Validate a week of opening hours; every day must be present."""
+    if not isinstance(value, dict):
+        raise InvalidInput("Business hours must be an object with the days mon to sun.",
+                           field="business_hours")
+    unknown = sorted(set(value) - set(DAYS), key=str)
+    if unknown:
+        raise InvalidInput(f"Unknown day {unknown[0]!r}; use mon, tue, wed, thu, fri, sat, sun.",
+                           field="business_hours")
+    week: dict[str, list[list[str]]] = {}
+    for day in DAYS:
+        ranges = value.get(day, [])
+        if not isinstance(ranges, list) or len(ranges) > MAX_RANGES_PER_DAY:
+            raise InvalidInput(f"{day}: give a list of at most {MAX_RANGES_PER_DAY} "
+                               "[start, end] pairs.", field="business_hours")
+        spans = []
+        for pair in ranges:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise InvalidInput(f"{day}: each range is a [start, end] pair.",
+                                   field="business_hours")
+            start, end = _minutes(pair[0], day), _minutes(pair[1], day)
+            if start >= end:
+                raise InvalidInput(f"{day}: {pair[0]} to {pair[1]} ends before it starts.",
+                                   field="business_hours")
+            spans.append((start, end, pair))
+        spans.sort()
+        for (_, end, _), (start, _, pair) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise InvalidInput(f"{day}: the range starting {pair[0]} overlaps another.",
+                                   field="business_hours")
+        week[day] = [list(pair) for _, _, pair in spans]
+    return week
+
+
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def parse_timezone(value: object) -> str:
+    """An IANA time zone name such as `Asia/Shanghai`."""
+    if not isinstance(value, str) or value not in _known_timezones():
+        raise InvalidInput("Choose a time zone such as Asia/Shanghai.", field="timezone")
+    try:
+        ZoneInfo(value)
+    except ZoneInfoNotFoundError:
+        raise InvalidInput("Choose a time zone such as Asia/Shanghai.", field="timezone") from None
+    return value
+
+
+def timezone_choices() -> list[str]:
+    return sorted(_known_timezones())

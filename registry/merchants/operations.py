@@ -1,0 +1,216 @@
+"""Merchant rules: stores, numbers, and proving a number is the merchant's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.extensions import db
+from registry.merchants.hours import (
+    DEFAULT_BUSINESS_HOURS,
+    DEFAULT_TIMEZONE,
+    parse_business_hours,
+    parse_timezone,
+)
+from registry.merchants.models import Merchant, MerchantNumber
+from registry.phones import get_cipher, parse_phone
+from registry.telephony import TelephonyGateway
+from registry.timeutil import utcnow
+from registry.verification import operations as codes
+from registry.verification.policy import Requester, VerificationPolicy
+
+MAX_NAME_LENGTH = 100
+MAX_LABEL_LENGTH = 60
+MAX_NUMBERS_PER_MERCHANT = 10
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("Enter the store's name.", field="name")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"The name must be at most {MAX_NAME_LENGTH} characters.", field="name")
+    return name
+
+
+def merchant_of(owner_id: int) -> Merchant | None:
+    return db.session.scalar(select(Merchant).where(Merchant.owner_id == owner_id))
+
+
+def create_merchant(owner_id: int, name: object, timezone: object = None,
+                    business_hours: object = None) -> Merchant:
+    """Create the owner's store (one per owner account)."""
+    name = _clean_name(name)
+    timezone = DEFAULT_TIMEZONE if timezone is None else parse_timezone(timezone)
+    hours = DEFAULT_BUSINESS_HOURS if business_hours is None else parse_business_hours(
+        business_hours)
+    existing = merchant_of(owner_id)
+    if existing is not None:
+        raise Conflict("This account already has a store.", code="store_exists", id=existing.id)
+    merchant = Merchant(owner_id=owner_id, name=name, timezone=timezone, business_hours=hours)
+    db.session.add(merchant)
+    db.session.flush()
+    return merchant
+
+
+def update_merchant(merchant: Merchant, name: object, timezone: object,
+                    business_hours: object) -> Merchant:
+    """Change the store profile; all fields are validated before any is set."""
+    name, timezone = _clean_name(name), parse_timezone(timezone)
+    hours = parse_business_hours(business_hours)
+    merchant.name, merchant.timezone, merchant.business_hours = name, timezone, hours
+    db.session.flush()
+    return merchant
+
+
+def get_merchant(merchant_id: int) -> Merchant:
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise NotFound("No such store.")
+    return merchant
+
+
+def owned_merchant(merchant_id: int, owner_id: int) -> Merchant:
+    """The store if `owner_id` owns it; otherwise 404, so existence is not revealed."""
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant is None or merchant.owner_id != owner_id:
+        raise NotFound("No such store.")
+    return merchant
+
+
+def owned_number(number_id: int, owner_id: int) -> MerchantNumber:
+    number = db.session.get(MerchantNumber, number_id)
+    if number is None or number.merchant.owner_id != owner_id:
+        raise NotFound("No such number.")
+    return number
+
+
+def add_number(merchant: Merchant, raw_number: object, region: object = None,
+               label: object = None, default_region: str = "CN") -> MerchantNumber:
+    """Add a contact number to a store, unverified."""
+    if region is not None and (not isinstance(region, str) or len(region) != 2
+                               or not region.isalpha()):
+        raise InvalidInput("The region is a two-letter country code such as CN.", field="region")
+    if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH):
+        raise InvalidInput(f"The label is text of at most {MAX_LABEL_LENGTH} characters.",
+                           field="label")
+    phone = parse_phone(raw_number, region or default_region, field="number")
+    number_hash = get_cipher().lookup_hash(phone.e164)
+    existing = db.session.scalar(select(MerchantNumber).where(
+        MerchantNumber.merchant_id == merchant.id, MerchantNumber.number_hash == number_hash))
+    if existing is not None:
+        raise Conflict("This number is already on your store.", field="number",
+                       code="duplicate_number", id=existing.id)
+    if len(merchant.numbers) >= MAX_NUMBERS_PER_MERCHANT:
+        raise InvalidInput(f"A store can have at most {MAX_NUMBERS_PER_MERCHANT} numbers.",
+                           field="number", code="too_many_numbers")
+    number = MerchantNumber(
+        merchant=merchant, e164=phone.e164, number_hash=number_hash, masked=phone.masked,
+        region=phone.region, line_type=phone.line_type,
+        label=(label or "").strip() or None, status="unverified",
+    )
+    db.session.add(number)
+    db.session.flush()
+    return number
+
+
+def _target(number: MerchantNumber) -> codes.Target:
+    return codes.Target(e164=number.e164, number_hash=number.number_hash,
+                        subject="merchant_number", merchant_number_id=number.id)
+
+
+def choose_channel(number: MerchantNumber, requested: object) -> str:
+    """SMS for mobiles, a voice call for fixed lines; a landline cannot take SMS."""
+    if requested is None:
+        return number.default_channel
+    if requested not in codes.CHANNELS:
+        raise InvalidInput("The channel must be 'sms' or 'call'.", field="channel")
+    if requested == "sms" and number.default_channel == "call":
+        raise InvalidInput("This is a landline: it can get the code by a voice call, not SMS.",
+                           field="channel")
+    return requested
+
+
+@dataclass(frozen=True)
+class SentCode:
+    channel: str
+    resend_after_seconds: int
+    expires_in_seconds: int
+
+
+def start_verification(gateway: TelephonyGateway, number: MerchantNumber, channel: object,
+                       requester: Requester, policy: VerificationPolicy,
+                       locale: str | None = None) -> SentCode:
+    """Send a code to one of the merchant's numbers."""
+    if number.status == "suspended":
+        raise Conflict("This number is suspended; contact support.", field="number",
+                       code="number_suspended")
+    chosen = choose_channel(number, channel)
+    codes.send_code(gateway, _target(number), chosen, requester, policy, locale)
+    if number.status in ("unverified", "lapsed"):
+        number.status = "pending"
+    db.session.flush()
+    return SentCode(chosen, policy.resend_seconds, policy.code_ttl_seconds)
+
+
+def confirm_verification(gateway: TelephonyGateway, number: MerchantNumber, code: object,
+                         requester: Requester, policy: VerificationPolicy,
+                         lapse_days: int) -> MerchantNumber:
+    """Check the code; on success the number is verified and any other store's
+    claim on the same number lapses."""
+    if number.status == "suspended":
+        raise Conflict("This number is suspended; contact support.", field="number",
+                       code="number_suspended")
+    codes.check_code(gateway, _target(number), code, requester, policy)
+    now = utcnow()
+    # Another store's verified claim on this number lapses first, so the
+    # one-verified-claim index holds at every flush.
+    db.session.execute(
+        update(MerchantNumber)
+        .where(MerchantNumber.number_hash == number.number_hash, MerchantNumber.id != number.id,
+               MerchantNumber.status == "verified")
+        .values(status="lapsed", status_reason="claimed by another store")
+        .execution_options(synchronize_session="fetch")
+    )
+    number.status, number.status_reason = "verified", None
+    number.verified_at, number.reverify_at = now, now + timedelta(days=lapse_days)
+    db.session.flush()
+    return number
+
+
+def lapse_expired_verifications(now=None) -> int:
+    """Mark verified numbers whose re-verification date has passed as lapsed."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(MerchantNumber)
+        .where(MerchantNumber.status == "verified", MerchantNumber.reverify_at <= now)
+        .values(status="lapsed", status_reason="verification expired; verify again")
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.flush()
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    id: int
+    name: str
+    verified: bool
+    callback_available: bool
+    timezone: str
+    business_hours: dict
+
+
+def public_profile(merchant: Merchant) -> PublicProfile:
+    """What anyone may see of a store: never a real number."""
+    active = merchant.status == "active"
+    verified = active and any(n.status == "verified" for n in merchant.numbers)
+    has_hours = any(merchant.business_hours.get(day) for day in merchant.business_hours)
+    return PublicProfile(
+        id=merchant.id, name=merchant.name, verified=verified,
+        callback_available=verified and has_hours, timezone=merchant.timezone,
+        business_hours=merchant.business_hours,
+    )

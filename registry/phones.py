@@ -1,0 +1,237 @@
+"""Phone numbers: the parsing policy, display masking, and encryption at rest.
+
+Every phone number that enters the product goes through `parse_phone`, which
+either returns a `PhoneNumber` (E.164, region, line type) or raises
+`PhoneError` with a message naming the field. Real numbers are stored
+encrypted (`PhoneCipher.encrypt`) with a keyed hash beside them
+(`PhoneCipher.lookup_hash`) for exact-match search and uniqueness, and shown
+masked (`mask`) to everyone but their owner.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from phonenumbers import PhoneNumberType
+from sqlalchemy import Text
+from sqlalchemy.types import TypeDecorator
+
+# Longest text we even try to parse; E.164 is at most 15 digits, so anything
+# far beyond that is not a phone number however it is punctuated.
+MAX_INPUT_LENGTH = 64
+
+# Types a contact number may have. Everything else (premium rate, shared
+# cost, toll free, UAN, voicemail, personal, pager, unknown) is refused.
+LINE_TYPES = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.VOIP: "voip",
+}
+REFUSED_TYPES = {
+    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    PhoneNumberType.SHARED_COST: "a shared-cost number",
+    PhoneNumberType.TOLL_FREE: "a toll-free number",
+    PhoneNumberType.UAN: "a universal access number",
+    PhoneNumberType.VOICEMAIL: "a voicemail number",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal (follow-me) number",
+    PhoneNumberType.PAGER: "a pager number",
+}
+# Characters people type around digits: spaces, dashes, dots, brackets,
+# slashes and a leading plus. Anything else (letters above all) is refused
+# before phonenumbers sees it, because phonenumbers maps letters to keypad
+# digits ("1-800-FLOWERS") and would silently accept them.
+ALLOWED_PUNCTUATION = set(" \t-–—.()/+\u00a0\u3000（）－＋．")
+
+
+class PhoneError(ValueError):
+    """A phone number was refused; `message` is fit to show the user."""
+
+    def __init__(self, message: str, field: str = "number", code: str = "invalid_phone"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A parsed, accepted number."""
+
+    e164: str
+    region: str
+    line_type: str
+
+    @property
+    def international(self) -> str:
+        """The number in international format, e.g. `+86 138 0013 8000`."""
+        return format_international(self.e164)
+
+    @property
+    def masked(self) -> str:
+        return mask(self.e164)
+
+    @property
+    def can_receive_sms(self) -> bool:
+        return self.line_type in {"mobile", "fixed_line_or_mobile"}
+
+
+def normalise_digits(text: str) -> str:
+    """Map digits of any script (full-width, Arabic-Indic...) to ASCII."""
+    out = []
+    for char in text:
+        if char.isdigit():
+            try:
+                out.append(str(unicodedata.digit(char)))
+                continue
+            except ValueError:
+                pass
+        out.append(char)
+    return "".join(out)
+
+
+def parse_phone(raw: object, region: str = "CN", field: str = "number") -> PhoneNumber:
+    """Parse and validate user input as a contact phone number.
+
+    `region` is used for numbers typed without a leading `+`.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise PhoneError("Enter a phone number.", field, "required")
+    if not isinstance(raw, str):
+        raise PhoneError("The phone number must be text.", field, "invalid_type")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise PhoneError("That is too long to be a phone number.", field, "too_long")
+    text = normalise_digits(raw).strip()
+    bad = sorted({c for c in text if not c.isdigit() and c not in ALLOWED_PUNCTUATION})
+    if bad:
+        shown = "".join(bad[:5])
+        raise PhoneError(
+            f"A phone number may contain only digits, spaces, dashes and a leading +; "
+            f"remove {shown!r}.",
+            field,
+            "invalid_characters",
+        )
+    if any(not c.isascii() for c in text if c.isdigit()):
+        raise PhoneError("That is not a phone number.", field, "invalid_characters")
+    if "+" in text.lstrip("+＋ ") or "＋" in text.lstrip("+＋ "):
+        raise PhoneError("A + may only stand at the start of the number.", field)
+    region = (region or "CN").upper()
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise PhoneError(
+            "That is not a phone number we can read; check the digits and the country code.",
+            field,
+        ) from None
+    if not phonenumbers.is_possible_number(parsed):
+        reason = phonenumbers.is_possible_number_with_reason(parsed)
+        message = {
+            phonenumbers.ValidationResult.TOO_SHORT: "That number is too short.",
+            phonenumbers.ValidationResult.TOO_LONG: "That number is too long.",
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "That country code does not exist.",
+        }.get(reason, "That number has the wrong length.")
+        raise PhoneError(message, field, "impossible_number")
+    if not phonenumbers.is_valid_number(parsed):
+        raise PhoneError("That number does not exist in its country's numbering plan.", field)
+    number_type = phonenumbers.number_type(parsed)
+    if number_type in REFUSED_TYPES:
+        raise PhoneError(
+            f"That is {REFUSED_TYPES[number_type]}; enter a mobile or landline number.",
+            field,
+            "refused_number_type",
+        )
+    if number_type not in LINE_TYPES:
+        raise PhoneError(
+            "We cannot tell what kind of line that is; enter a mobile or landline number.",
+            field,
+            "refused_number_type",
+        )
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    region_code = phonenumbers.region_code_for_number(parsed) or region
+    return PhoneNumber(e164=e164, region=region_code, line_type=LINE_TYPES[number_type])
+
+
+def format_international(e164: str) -> str:
+    """`+8613800138000` -> `+86 138 0013 8000`."""
+    parsed = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def mask(e164: str) -> str:
+    """Show a number without its middle digits: `+86 138****5678`.
+
+    The country code, the first three national digits and the last four
+    stay; everything between is starred, so a number can be recognised by
+    its owner but not dialled by anyone else.
+    """
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "****"
+    national = phonenumbers.national_significant_number(parsed)
+    keep_head = 3 if len(national) > 8 else 2
+    keep_tail = 4 if len(national) > 6 else 2
+    hidden = max(len(national) - keep_head - keep_tail, 1)
+    return f"+{parsed.country_code} {national[:keep_head]}{'*' * hidden}{national[-keep_tail:]}"
+
+
+class PhoneCipher:
+    """Encrypts numbers and computes their keyed lookup hash.
+
+    Both keys are derived from the one configured `DATA_KEY` with HKDF and
+    distinct labels, so the encryption key never doubles as the HMAC key.
+    """
+
+    def __init__(self, data_key: str):
+        secret = data_key.encode()
+        self._fernet = Fernet(base64.urlsafe_b64encode(self._derive(secret, b"phone-encryption")))
+        self._mac_key = self._derive(secret, b"phone-lookup-hmac")
+
+    @staticmethod
+    def _derive(secret: bytes, label: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
+
+    def encrypt(self, e164: str) -> str:
+        return self._fernet.encrypt(e164.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise ValueError("a stored phone number cannot be decrypted with DATA_KEY") from None
+
+    def lookup_hash(self, e164: str) -> str:
+        """Keyed hash of an E.164 number, for equality search and uniqueness."""
+        return hmac.new(self._mac_key, e164.encode(), hashlib.sha256).hexdigest()
+
+
+def get_cipher() -> PhoneCipher:
+    """The app's `PhoneCipher` (set up by `create_app`)."""
+    from flask import current_app
+
+    return current_app.extensions["phone_cipher"]
+
+
+class EncryptedPhone(TypeDecorator):
+    """A column holding an E.164 number, encrypted with the app's `DATA_KEY`.
+
+    Python code reads and writes the clear E.164 string; the database only
+    ever sees the Fernet token.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else get_cipher().encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else get_cipher().decrypt(value)

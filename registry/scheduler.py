@@ -1,0 +1,130 @@
+"""The scheduler process: APScheduler runs the product's periodic jobs.
+
+It runs in its own process (`flask --app wsgi scheduler run`), never in web
+workers. Jobs keep no state of their own: each one reads what is due from
+the database, calls an operation, and commits once. The job store is
+APScheduler's in-memory one, so nothing is pickled; a restarted scheduler
+simply finds the same due work in the database again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from registry.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    run: Callable[[Flask], object]
+
+
+def _lapse_verifications(app: Flask) -> int:
+    from registry.merchants.operations import lapse_expired_verifications
+
+    return lapse_expired_verifications()
+
+
+JOBS: tuple[Job, ...] = (
+    Job("lapse-verifications", 3600, _lapse_verifications),
+)
+
+
+def run_job(app: Flask, job: Job):
+    """Run one job in an app context with its own single commit; errors are logged."""
+    with app.app_context():
+        try:
+            result = job.run(app)
+            db.session.commit()
+            log.info("job %s done: %s", job.name, result)
+            return result
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job.name)
+            raise
+        finally:
+            db.session.remove()
+
+
+def tick(app: Flask) -> dict[str, object]:
+    """One pass of every job, as `scheduler tick` runs it."""
+    return {job.name: run_job(app, job) for job in JOBS}
+
+
+def build_scheduler(app: Flask):
+    """A blocking APScheduler with every job on its interval, first run now."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        timezone="UTC",
+    )
+    for job in JOBS:
+        scheduler.add_job(
+            _safe_run, "interval", seconds=job.every_seconds, args=(app, job), id=job.name,
+            name=job.name, next_run_time=_now(),
+        )
+    return scheduler
+
+
+def _now():
+    from registry.timeutil import utcnow
+
+    return utcnow()
+
+
+def _safe_run(app: Flask, job: Job) -> None:
+    try:
+        run_job(app, job)
+    except Exception:  # noqa: S110 - already logged; the next interval tries again
+        pass
+
+
+scheduler_cli = AppGroup("scheduler", help="Run the periodic jobs.")
+
+
+@scheduler_cli.command("run")
+def run_command() -> None:
+    """Run the scheduler until SIGTERM or Ctrl-C (the current jobs finish first)."""
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+
+    def stop(signum, frame):
+        click.echo("scheduler: stopping after the running jobs finish")
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"scheduler: running {', '.join(j.name for j in JOBS)}")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=True)
+
+
+@scheduler_cli.command("tick")
+def tick_command() -> None:
+    """Run every job once, then exit (non-zero if one failed)."""
+    app = current_app._get_current_object()
+    failed = False
+    for job in JOBS:
+        try:
+            result = run_job(app, job)
+            click.echo(f"{job.name}: {result}")
+        except Exception as exc:
+            failed = True
+            click.echo(f"{job.name}: failed: {type(exc).__name__}", err=True)
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,144 @@
+"""`TelephonyGateway`: the product's calls into Twilio, in plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from requests import RequestException
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from registry.telephony.routing import RefusedHost, RoutingHttpClient
+
+__all__ = ["CheckResult", "ProviderError", "RefusedHost", "TelephonyGateway", "VerificationNotFound"]
+
+# Twilio error codes the product reacts to.
+INVALID_PARAMETER = 60200
+MAX_CHECK_ATTEMPTS = 60202
+MAX_SEND_ATTEMPTS = 60203
+NOT_FOUND = 20404
+
+
+class ProviderError(RuntimeError):
+    """Twilio refused a request or could not be reached.
+
+    `code` is Twilio's error code when it gave one; `status` the HTTP status
+    (0 when no answer came). `retryable` says whether trying again later may
+    help (throttling, server errors, timeouts).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, status: int = 0):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+class VerificationNotFound(ProviderError):
+    """No pending verification for that number: none sent, expired, or used."""
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    sid: str
+    status: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    approved: bool
+    status: str
+
+
+class TelephonyGateway:
+    """Twilio REST calls and webhook signatures, through the official SDK."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        verify_service_sid: str,
+        api_url: str | None = None,
+        timeout: float = 10.0,
+    ):
+        self.account_sid = account_sid
+        self.verify_service_sid = verify_service_sid
+        self._auth_token = auth_token
+        self._http = RoutingHttpClient(api_url, timeout=timeout)
+        self._client: Client | None = None
+        self._validator = RequestValidator(auth_token)
+
+    @property
+    def client(self) -> Client:
+        # Built on first use: constructing it needs no network, but nothing
+        # should happen at app creation that a CLI command does not need.
+        if self._client is None:
+            self._client = Client(self.account_sid, self._auth_token, http_client=self._http)
+        return self._client
+
+    def _call(self, action, *args, **kwargs):
+        try:
+            return action(*args, **kwargs)
+        except TwilioRestException as exc:
+            error = VerificationNotFound if exc.code == NOT_FOUND else ProviderError
+            raise error(exc.msg, code=exc.code, status=exc.status) from None
+        except RequestException as exc:
+            raise ProviderError(f"Twilio could not be reached: {type(exc).__name__}") from None
+
+    # Verify ---------------------------------------------------------------
+
+    def start_verification(self, to: str, channel: str, locale: str | None = None):
+        """Send a one-time code to `to` (E.164) by `channel` (`sms` or `call`)."""
+        service = self.client.verify.v2.services(self.verify_service_sid)
+        options = {"to": to, "channel": channel}
+        if locale:
+            options["locale"] = locale
+        verification = self._call(service.verifications.create, **options)
+        return VerificationResult(verification.sid, verification.status, verification.channel)
+
+    def check_verification(self, to: str, code: str) -> CheckResult:
+        """Check `code` for `to`; `VerificationNotFound` if nothing is pending."""
+        service = self.client.verify.v2.services(self.verify_service_sid)
+        check = self._call(service.verification_checks.create, to=to, code=code)
+        return CheckResult(approved=check.status == "approved", status=check.status)
+
+    # Messaging and numbers ------------------------------------------------
+
+    def send_sms(self, from_: str, to: str, body: str, status_callback: str | None = None) -> str:
+        """Send an SMS; returns the message SID."""
+        options = {"from_": from_, "to": to, "body": body}
+        if status_callback:
+            options["status_callback"] = status_callback
+        return self._call(self.client.messages.create, **options).sid
+
+    def list_incoming_numbers(self) -> list[dict]:
+        """The account's phone numbers: `sid`, `phone_number`, webhook URLs."""
+        numbers = self._call(self.client.incoming_phone_numbers.list)
+        return [
+            {
+                "sid": n.sid,
+                "phone_number": n.phone_number,
+                "voice_url": n.voice_url,
+                "sms_url": n.sms_url,
+            }
+            for n in numbers
+        ]
+
+    def configure_incoming_number(self, sid: str, voice_url: str, sms_url: str) -> None:
+        """Point a number's voice and SMS webhooks at the app."""
+        number = self.client.incoming_phone_numbers(sid)
+        self._call(number.update, voice_url=voice_url, voice_method="POST",
+                   sms_url=sms_url, sms_method="POST")
+
+    # Webhooks -------------------------------------------------------------
+
+    def signature_is_valid(self, url: str, params: dict, signature: str | None) -> bool:
+        """Whether `signature` is Twilio's `X-Twilio-Signature` for this request."""
+        if not signature:
+            return False
+        return self._validator.validate(url, params, signature)

@@ -1,0 +1,46 @@
+"""Where the Twilio SDK's requests go.
+
+The SDK builds URLs on `https://<product>.twilio.com`. With an API base URL
+configured (the simulator in development and tests), each request goes to
+`<base>/<product>/<path>` instead; without one, only Twilio's own product
+hosts are allowed. Any other host is refused before a socket is opened, so
+no test or misconfiguration can reach an unexpected server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.http.http_client import TwilioHttpClient
+
+# Products whose hosts the app may call (`<product>.twilio.com`).
+KNOWN_PRODUCTS = frozenset({"api", "verify", "lookups"})
+
+
+class RefusedHost(RuntimeError):
+    """A request was about to go to a host the gateway has no mapping for."""
+
+
+def route_url(url: str, api_base_url: str | None) -> str:
+    """Rewrite a Twilio SDK URL for `api_base_url`, or refuse it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    product, _, domain = host.partition(".")
+    if parts.scheme != "https" or domain != "twilio.com" or product not in KNOWN_PRODUCTS:
+        raise RefusedHost(f"refusing to send a request to {parts.scheme}://{host}")
+    if not api_base_url:
+        return url
+    base = urlsplit(api_base_url.rstrip("/"))
+    path = f"{base.path}/{product}{parts.path}"
+    return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+
+
+class RoutingHttpClient(TwilioHttpClient):
+    """The SDK's own HTTP client, with every URL passed through `route_url`."""
+
+    def __init__(self, api_base_url: str | None, timeout: float = 10.0):
+        super().__init__(timeout=timeout)
+        self.api_base_url = api_base_url
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, route_url(url, self.api_base_url), *args, **kwargs)

@@ -1,0 +1,46 @@
+"""Factories for domain objects, built through the real operations."""
+
+from __future__ import annotations
+
+import itertools
+
+from registry.accounts import operations as accounts
+from registry.extensions import db
+from registry.merchants import operations as merchants
+from registry.timeutil import utcnow
+
+PASSWORD = "correct horse battery"
+_serial = itertools.count(1)
+
+
+def make_user(role: str = "merchant", email: str | None = None, password: str = PASSWORD):
+    user = accounts.create_user(email or f"user{next(_serial)}@example.com", password, role)
+    db.session.commit()
+    return user
+
+
+def make_token(user) -> str:
+    token = accounts.issue_token(user)
+    db.session.commit()
+    return token
+
+
+def make_merchant(owner=None, name: str = "Tea House", **fields):
+    owner = owner or make_user("merchant")
+    merchant = merchants.create_merchant(owner.id, name, **fields)
+    db.session.commit()
+    return merchant
+
+
+def make_number(merchant, number: str = "+8613800138000", status: str = "unverified", **fields):
+    row = merchants.add_number(merchant, number, **fields)
+    if status == "verified":
+        row.status, row.verified_at = "verified", utcnow()
+    else:
+        row.status = status
+    db.session.commit()
+    return row
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
