@@ -16,7 +16,7 @@ from pathlib import Path
 # The built-in simulator's account. Public, fixed values: they only ever
 # authenticate against the simulator, and production refuses them.
 SIMULATOR_ACCOUNT_SID = "AC" + "5" * 32
-SIMULATOR_AUTH_TOKEN = "simulator-auth-token-0000000000"
+SIMULATOR_AUTH_TOKEN = "simulator-auth-token-0000000000"  # noqa: S105 - public by design
 SIMULATOR_VERIFY_SERVICE_SID = "VA" + "5" * 32
 SIMULATOR_URL = "http://127.0.0.1:5001"
 

@@ -24,6 +24,8 @@ from phonenumbers import PhoneNumberType
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
+from registry.errors import InvalidInput
+
 # Longest text we even try to parse; E.164 is at most 15 digits, so anything
 # far beyond that is not a phone number however it is punctuated.
 MAX_INPUT_LENGTH = 64
@@ -52,14 +54,22 @@ REFUSED_TYPES = {
 ALLOWED_PUNCTUATION = set(" \t-–—.()/+\u00a0\u3000（）－＋．")
 
 
-class PhoneError(ValueError):
-    """A phone number was refused; `message` is fit to show the user."""
+_Parse = phonenumbers.NumberParseException
+PARSE_ERRORS = {
+    _Parse.INVALID_COUNTRY_CODE: "That country code does not exist; start with + and the "
+    "country code, e.g. +86.",
+    _Parse.TOO_SHORT_NSN: "That number is too short.",
+    _Parse.TOO_SHORT_AFTER_IDD: "That number is too short.",
+    _Parse.TOO_LONG: "That number is too long.",
+    None: "That is not a phone number we can read; check the digits and the country code.",
+}
+
+
+class PhoneError(InvalidInput):
+    """A phone number was refused (422); `message` is fit to show the user."""
 
     def __init__(self, message: str, field: str = "number", code: str = "invalid_phone"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.code = code
+        super().__init__(message, field=field, code=code)
 
 
 @dataclass(frozen=True)
@@ -126,11 +136,9 @@ def parse_phone(raw: object, region: str = "CN", field: str = "number") -> Phone
     region = (region or "CN").upper()
     try:
         parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        raise PhoneError(
-            "That is not a phone number we can read; check the digits and the country code.",
-            field,
-        ) from None
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(PARSE_ERRORS.get(exc.error_type, PARSE_ERRORS[None]), field,
+                         "impossible_number") from None
     if not phonenumbers.is_possible_number(parsed):
         reason = phonenumbers.is_possible_number_with_reason(parsed)
         message = {

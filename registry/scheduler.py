@@ -65,9 +65,11 @@ def tick(app: Flask) -> dict[str, object]:
 def build_scheduler(app: Flask):
     """A blocking APScheduler with every job on its interval, first run now."""
     from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(
+        jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",

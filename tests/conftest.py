@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import flask
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from registry import create_app
 from registry.config import (
@@ -65,6 +67,19 @@ def simulator():
         yield server
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context.
+
+    Tests hold an app context for factories and assertions; without this a
+    request would reuse it, and so the test's database session, and see
+    what a real request could not (uncommitted rows, stale objects).
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, simulator_url: str, instance_path: Path, **overrides):
     config = {
         "REGISTRY_ENV": "testing",
@@ -82,6 +97,7 @@ def make_test_app(database_url: str, simulator_url: str, instance_path: Path, **
     config.update(overrides)
     os.environ.setdefault("REGISTRY_ENV", "testing")
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     app.instance_path = str(instance_path)
     return app
 
@@ -122,6 +138,8 @@ def app_overrides() -> dict:
 def app(database_url, simulator, tmp_path, app_overrides):
     simulator.state.reset()
     app = make_test_app(database_url, simulator.url, tmp_path, **app_overrides)
+    # Requests share this test's app context; give each a fresh `g`, as in production.
+    app.teardown_request(lambda _exc: vars(flask.g).clear())
     _ensure_schema(app, database_url)
     with app.app_context():
         yield app

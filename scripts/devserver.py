@@ -1,0 +1,66 @@
+"""`make run`: the web app, the Twilio simulator and the scheduler together.
+
+One command starts all three; Ctrl-C (or any one of them dying) stops all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+WEB_PORT = os.environ.get("PORT", "5000")
+SIM_PORT = os.environ.get("SIMULATOR_PORT", "5001")
+
+PROCESSES = {
+    "web": FLASK + ["run", "--port", WEB_PORT, "--debug", "--no-reload"],
+    "simulator": FLASK + ["simulator", "run", "--port", SIM_PORT],
+    "scheduler": FLASK + ["scheduler", "run"],
+}
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("TWILIO_API_URL", f"http://127.0.0.1:{SIM_PORT}")
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
+    running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in PROCESSES.items()}
+    print(
+        f"\n  Registry      http://127.0.0.1:{WEB_PORT}/\n"
+        f"  Phones (sim)  http://127.0.0.1:{SIM_PORT}/   <- codes sent by SMS arrive here\n"
+        "  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(signum=None, frame=None):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, proc in running.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with {proc.returncode}; stopping the others", flush=True)
+                exit_code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.3)
+    for proc in running.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in running.values():
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

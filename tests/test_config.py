@@ -1,0 +1,73 @@
+"""Configuration from the environment; production refuses development defaults."""
+
+import pytest
+
+from registry.config import SIMULATOR_ACCOUNT_SID, ConfigError, load_config
+
+REAL = {
+    "REGISTRY_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "DATA_KEY": "d" * 40,
+    "DATABASE_URL": "postgresql+psycopg://db/registry",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "real-token",
+    "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32,
+    "PUBLIC_BASE_URL": "https://registry.example.com/",
+}
+
+
+def test_development_defaults_work_offline(tmp_path):
+    config = load_config(tmp_path, {})
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert config["TWILIO_API_URL"] == "http://127.0.0.1:5001"
+    assert config["TWILIO_ACCOUNT_SID"] == SIMULATOR_ACCOUNT_SID
+    assert config["DEFAULT_REGION"] == "CN"
+    assert config["CALLBACK_MAX_ATTEMPTS"] == 3 and config["RECORD_CALLS"] is True
+    # Generated secrets are kept, so sessions survive a restart.
+    assert load_config(tmp_path, {})["SECRET_KEY"] == config["SECRET_KEY"]
+    assert (tmp_path / "data_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_with_real_values(tmp_path):
+    config = load_config(tmp_path, REAL)
+    assert config["TWILIO_API_URL"] == ""  # Twilio itself
+    assert config["PUBLIC_BASE_URL"] == "https://registry.example.com"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("missing_or_bad", "value"),
+    [
+        ("SECRET_KEY", None),
+        ("DATA_KEY", None),
+        ("DATA_KEY", "short"),
+        ("TWILIO_ACCOUNT_SID", SIMULATOR_ACCOUNT_SID),
+        ("TWILIO_AUTH_TOKEN", None),
+    ],
+)
+def test_production_refuses_development_defaults(tmp_path, missing_or_bad, value):
+    env = dict(REAL)
+    if value is None:
+        env.pop(missing_or_bad)
+    else:
+        env[missing_or_bad] = value
+    with pytest.raises(ConfigError, match=missing_or_bad):
+        load_config(tmp_path, env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CALLBACK_MAX_ATTEMPTS", "three"), ("OUTBOUND_CPS", "-1"), ("RECORD_CALLS", "maybe"),
+     ("REGISTRY_ENV", "staging")],
+)
+def test_bad_tunables_are_named(tmp_path, name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_config(tmp_path, {name: value})
+
+
+def test_tunables_are_read(tmp_path):
+    config = load_config(tmp_path, {"CALLBACK_MAX_ATTEMPTS": "5", "RECORD_CALLS": "false",
+                                    "SHOPPER_CALL_HOURS": "09:00-20:00"})
+    assert config["CALLBACK_MAX_ATTEMPTS"] == 5 and config["RECORD_CALLS"] is False
+    assert config["SHOPPER_CALL_HOURS"] == "09:00-20:00"

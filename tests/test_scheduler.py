@@ -1,0 +1,43 @@
+"""The scheduler's jobs: `scheduler tick` runs each once; the lapse job."""
+
+from datetime import timedelta
+
+from registry.merchants.models import MerchantNumber
+from registry.scheduler import JOBS, build_scheduler
+from registry.timeutil import utcnow
+from tests.factories import make_merchant, make_number
+
+
+def test_tick_lapses_numbers_past_their_reverification_date(runner, db):
+    store = make_merchant()
+    due = make_number(store, "+8613800138000", status="verified")
+    fresh = make_number(store, "+8613900139000", status="verified")
+    due.reverify_at = utcnow() - timedelta(minutes=1)
+    fresh.reverify_at = utcnow() + timedelta(days=10)
+    db.session.commit()
+
+    result = runner.invoke(args=["scheduler", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "lapse-verifications: 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(MerchantNumber, due.id).status == "lapsed"
+    assert "verify again" in db.session.get(MerchantNumber, due.id).status_reason
+    assert db.session.get(MerchantNumber, fresh.id).status == "verified"
+
+
+def test_public_profile_loses_the_badge_when_verification_lapses(client, runner, db):
+    store = make_merchant()
+    number = make_number(store, status="verified")
+    number.reverify_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(f"/api/v1/merchants/{store.id}").json["verified"] is True
+    runner.invoke(args=["scheduler", "tick"])
+    assert client.get(f"/api/v1/merchants/{store.id}").json["verified"] is False
+
+
+def test_scheduler_registers_every_job_in_memory(app):
+    scheduler = build_scheduler(app)
+    jobs = {job.id for job in scheduler.get_jobs()}
+    assert jobs == {job.name for job in JOBS}
+    assert list(scheduler._jobstores) == ["default"]
+    assert type(scheduler._jobstores["default"]).__name__ == "MemoryJobStore"
