@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from requests import RequestException
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -87,6 +88,15 @@ class TelephonyGateway:
         except TwilioRestException as exc:
             error = VerificationNotFound if exc.code == NOT_FOUND else ProviderError
             raise error(exc.msg, code=exc.code, status=exc.status) from None
+        except TwilioException as exc:
+            # A list call's failed page fetch carries the response, not a code.
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", 0)
+            try:
+                code = json.loads(response.text).get("code") if response is not None else None
+            except (ValueError, AttributeError):
+                code = None
+            raise ProviderError(str(exc.args[0]), code=code, status=status) from None
         except RequestException as exc:
             raise ProviderError(f"Twilio could not be reached: {type(exc).__name__}") from None
 

@@ -90,3 +90,10 @@ def test_signatures_are_checked_with_the_auth_token():
     assert not gateway.signature_is_valid(url + "x", params, good)
     assert not gateway.signature_is_valid(url, {**params, "To": "+3"}, good)
     assert not gateway.signature_is_valid(url, params, None)
+
+
+def test_list_calls_with_wrong_credentials_are_a_provider_error(simulator):
+    gateway = TelephonyGateway("AC" + "0" * 32, "wrong", "VA" + "0" * 32, api_url=simulator.url)
+    with pytest.raises(ProviderError) as caught:
+        gateway.list_incoming_numbers()
+    assert caught.value.status == 401 and caught.value.code == 20003

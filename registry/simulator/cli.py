@@ -1,0 +1,44 @@
+"""`flask simulator run`: the Twilio simulator as a development server.
+
+The product app registers `simulator_cli`; the command reads the Twilio
+account from that app's configuration, so the simulator and the app agree
+on credentials without anything being typed twice.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from werkzeug.serving import run_simple
+
+from registry.simulator.app import create_simulator_app
+
+simulator_cli = AppGroup("simulator", help="Run the local Twilio simulator.")
+
+
+@simulator_cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5001, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--number",
+    "numbers",
+    multiple=True,
+    metavar="E164",
+    help="Give the account this phone number at start (repeatable).",
+)
+def run_command(host: str, port: int, numbers: tuple[str, ...]) -> None:
+    """Serve the simulator until interrupted."""
+    config = current_app.config
+    app = create_simulator_app(
+        account_sid=config["TWILIO_ACCOUNT_SID"],
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+        verify_service_sid=config["TWILIO_VERIFY_SERVICE_SID"],
+        public_base_url=config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
+    )
+    state = app.extensions["twilio_simulator"].state
+    for number in numbers:
+        state.add_incoming_number(number)
+    click.echo(f"Twilio simulator for {config['TWILIO_ACCOUNT_SID']} on http://{host}:{port}")
+    click.echo(f"Simulated phones: http://{host}:{port}/phones")
+    run_simple(host, port, app, threaded=True)
