@@ -46,6 +46,8 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees all tables."""
     import registry.accounts.models  # noqa: F401
+    import registry.calllog.models  # noqa: F401
+    import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
     import registry.verification.models  # noqa: F401
 
@@ -60,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.accounts.api import bp as accounts_api
     from registry.accounts.views import bp as accounts_views
     from registry.extensions import csrf
+    from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.views import bp as merchants_views
     from registry.public import bp as public_views
@@ -71,6 +74,9 @@ def register_blueprints(app: Flask) -> None:
         # no CSRF token of its own.
         csrf.exempt(api)
         app.register_blueprint(api)
+    # Twilio's webhooks are authenticated by their signature instead.
+    csrf.exempt(twilio_webhooks)
+    app.register_blueprint(twilio_webhooks)
     for blueprint in (public_views, accounts_views, merchants_views):
         app.register_blueprint(blueprint)
 
@@ -90,10 +96,11 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from registry.accounts.cli import users_cli
     from registry.demo import demo_cli
+    from registry.masking.cli import proxy_cli
     from registry.scheduler import scheduler_cli
     from registry.simulator.cli import simulator_cli
 
-    for group in (users_cli, scheduler_cli, simulator_cli, demo_cli):
+    for group in (users_cli, proxy_cli, scheduler_cli, simulator_cli, demo_cli):
         app.cli.add_command(group)
 
 

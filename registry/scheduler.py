@@ -36,8 +36,15 @@ def _lapse_verifications(app: Flask) -> int:
     return lapse_expired_verifications()
 
 
+def _end_expired_bindings(app: Flask) -> int:
+    from registry.masking.allocation import end_expired
+
+    return end_expired()
+
+
 JOBS: tuple[Job, ...] = (
     Job("lapse-verifications", 3600, _lapse_verifications),
+    Job("end-expired-bindings", 60, _end_expired_bindings),
 )
 
 

@@ -44,3 +44,34 @@ def make_number(merchant, number: str = "+8613800138000", status: str = "unverif
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_proxy(e164: str = "+8613900000001", **fields):
+    from registry.masking.pool import add_proxy_number
+
+    proxy = add_proxy_number(e164, **fields)
+    db.session.commit()
+    return proxy
+
+
+def make_binding(merchant_number: str = "+8613800138000", shopper: str = "+8613700137000",
+                 hours: int = 72, **fields):
+    from datetime import timedelta
+
+    from registry.masking.allocation import allocate
+
+    binding = allocate(merchant_number, shopper, ttl=timedelta(hours=hours), default_cap=200,
+                       **fields)
+    db.session.commit()
+    return binding
+
+
+def signed_post(client, path: str, params: dict, *, token: str | None = None,
+                base: str = "http://127.0.0.1:5000"):
+    """POST a webhook signed as Twilio signs it for `base + path`."""
+    from twilio.request_validator import RequestValidator
+
+    from registry.config import SIMULATOR_AUTH_TOKEN
+
+    signature = RequestValidator(token or SIMULATOR_AUTH_TOKEN).compute_signature(base + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})

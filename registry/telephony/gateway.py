@@ -139,11 +139,15 @@ class TelephonyGateway:
             for n in numbers
         ]
 
-    def configure_incoming_number(self, sid: str, voice_url: str, sms_url: str) -> None:
-        """Point a number's voice and SMS webhooks at the app."""
+    def configure_incoming_number(self, sid: str, voice_url: str, sms_url: str,
+                                  status_callback: str | None = None) -> None:
+        """Point a number's voice, SMS and call-status webhooks at the app."""
         number = self.client.incoming_phone_numbers(sid)
-        self._call(number.update, voice_url=voice_url, voice_method="POST",
-                   sms_url=sms_url, sms_method="POST")
+        options = {"voice_url": voice_url, "voice_method": "POST", "sms_url": sms_url,
+                   "sms_method": "POST"}
+        if status_callback:
+            options.update(status_callback=status_callback, status_callback_method="POST")
+        self._call(number.update, **options)
 
     # Webhooks -------------------------------------------------------------
 

@@ -1,0 +1,73 @@
+"""Writing the call log: legs and their status, each change also a chained event."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import select
+
+from registry.calllog import chain
+from registry.calllog.models import FINAL_STATUSES, STATUS_RANK, CallRecord
+from registry.extensions import db
+from registry.phones import get_cipher, mask
+from registry.timeutil import utcnow
+
+
+def _masked(e164: str | None) -> str | None:
+    return mask(e164) if e164 and e164.startswith("+") else None
+
+
+def open_leg(call_sid: str, *, kind: str, direction: str, from_number: str | None,
+             to_number: str | None, status: str, proxy_number: str | None = None,
+             parent_call_sid: str | None = None, binding_id: int | None = None,
+             merchant_id: int | None = None) -> CallRecord:
+    """The record for `call_sid`, created on first sight (webhooks may repeat)."""
+    record = db.session.scalar(select(CallRecord).where(CallRecord.call_sid == call_sid))
+    if record is not None:
+        return record
+    cipher = get_cipher()
+    valid_from = from_number if from_number and from_number.startswith("+") else None
+    valid_to = to_number if to_number and to_number.startswith("+") else None
+    record = CallRecord(
+        call_sid=call_sid, parent_call_sid=parent_call_sid, kind=kind, direction=direction,
+        proxy_number=proxy_number, from_masked=_masked(valid_from), to_masked=_masked(valid_to),
+        from_number=valid_from, to_number=valid_to,
+        from_hash=cipher.lookup_hash(valid_from) if valid_from else None,
+        to_hash=cipher.lookup_hash(valid_to) if valid_to else None,
+        binding_id=binding_id, merchant_id=merchant_id,
+        status=status if status in STATUS_RANK else "queued",
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def advance_status(record: CallRecord, status: str, *, at: datetime | None = None,
+                   duration: int | None = None) -> bool:
+    """Move a leg's status forward; a late or repeated callback changes nothing."""
+    if status not in STATUS_RANK or record.status in FINAL_STATUSES:
+        return False
+    if STATUS_RANK[status] <= STATUS_RANK.get(record.status, -1):
+        return False
+    at = at or utcnow()
+    record.status = status
+    if status == "in-progress" and record.answered_at is None:
+        record.answered_at = at
+    if status in FINAL_STATUSES:
+        record.ended_at = at
+        if duration is not None:
+            record.duration_seconds = duration
+    db.session.flush()
+    return True
+
+
+def delivery_key(*parts: object) -> str:
+    """A stable key for one webhook delivery, so a retried one is stored once."""
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def log_event(kind: str, data: dict, *, call_sid: str | None = None, source: str = "app",
+              dedupe_key: str | None = None):
+    """Append an event to the chained log (None if it was already stored)."""
+    return chain.append(kind, source, data, call_sid=call_sid, dedupe_key=dedupe_key)

@@ -1,0 +1,1 @@
+"""Masked numbers: the proxy pool, bindings between two parties, inbound routing."""

@@ -1,0 +1,84 @@
+"""`flask proxy ...`: managing the proxy pool."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from registry.errors import AppError
+from registry.extensions import db
+from registry.masking import pool
+from registry.telephony import ProviderError, get_gateway
+
+proxy_cli = AppGroup("proxy", help="Manage the pool of proxy numbers.")
+
+
+def _fail(exc: AppError) -> None:
+    db.session.rollback()
+    raise click.ClickException(exc.message)
+
+
+@proxy_cli.command("add")
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--shared", is_flag=True, help="Extension mode only: callers type an extension.")
+@click.option("--cap", type=int, help="Most active pairs on this number (default PROXY_NUMBER_CAP).")
+def add(numbers: tuple[str, ...], shared: bool, cap: int | None) -> None:
+    """Add E164 numbers the platform owns to the pool."""
+    try:
+        added = [pool.add_proxy_number(n, shared=shared, cap=cap) for n in numbers]
+    except AppError as exc:
+        _fail(exc)
+    db.session.commit()
+    for proxy in added:
+        click.echo(f"added {proxy.e164} ({proxy.country}{', shared' if proxy.shared else ''})")
+
+
+@proxy_cli.command("sync")
+def sync() -> None:
+    """Point the Twilio account's numbers' webhooks at PUBLIC_BASE_URL."""
+    try:
+        synced = pool.sync_with_provider(get_gateway(), current_app.config["PUBLIC_BASE_URL"])
+    except ProviderError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Twilio refused: {exc} (code {exc.code})") from None
+    except AppError as exc:
+        _fail(exc)
+    db.session.commit()
+    for proxy in synced:
+        click.echo(f"synced {proxy.e164} ({proxy.provider_sid})")
+    click.echo(f"{len(synced)} number(s) now send calls and texts to "
+               f"{current_app.config['PUBLIC_BASE_URL']}/webhooks/twilio/")
+
+
+@proxy_cli.command("list")
+def list_numbers() -> None:
+    """Every proxy number with its status and load."""
+    default_cap = current_app.config["PROXY_NUMBER_CAP"]
+    for proxy in pool.pool():
+        cap = "ext" if proxy.shared else (proxy.cap or default_cap)
+        click.echo(f"{proxy.e164:<16} {proxy.country}  {proxy.status:<8} "
+                   f"{proxy.active_bindings:>6}/{cap}  {proxy.provider_sid or '-'}")
+
+
+@proxy_cli.command("retire")
+@click.argument("number")
+def retire(number: str) -> None:
+    """Stop giving NUMBER new bindings; existing ones run out."""
+    try:
+        proxy = pool.retire(number)
+    except AppError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"retired {proxy.e164}; {proxy.active_bindings} active binding(s) run out")
+
+
+@proxy_cli.command("stats")
+def stats() -> None:
+    """Pool pressure: bindings, the busiest party, numbers needed."""
+    s = pool.stats(current_app.config["PROXY_NUMBER_CAP"])
+    click.echo(f"active bindings        {s.active_bindings}")
+    click.echo(f"busiest party degree   {s.busiest_party_degree}")
+    click.echo(f"pool size (direct)     {s.pool_size}")
+    click.echo(f"shared numbers         {s.shared_numbers}")
+    click.echo(f"numbers needed         {s.numbers_needed}")
+    if s.numbers_needed > s.pool_size:
+        click.echo("WARNING: the pool is smaller than the load needs; new pairs use extensions")

@@ -1,0 +1,98 @@
+"""Proxy numbers and the bindings that give them meaning for two parties."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.extensions import db
+from registry.phones import EncryptedPhone
+from registry.timeutil import utcnow
+
+PROXY_STATUSES = ("active", "retired")
+ACTIVE = text("ended_at IS NULL")
+ACTIVE_DIRECT = text("ended_at IS NULL AND extension IS NULL")
+ACTIVE_EXTENSION = text("ended_at IS NULL AND extension IS NOT NULL")
+
+
+def _partial_index(name: str, *columns: str, where, unique: bool = False) -> Index:
+    return Index(name, *columns, unique=unique, sqlite_where=where, postgresql_where=where)
+
+
+class ProxyNumber(db.Model):
+    """A platform-owned number shoppers and merchants see instead of each other's.
+
+    It is the platform's own number, not personal data, so it is kept in clear.
+    """
+
+    __tablename__ = "proxy_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(String(16), unique=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(34), unique=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # A shared number carries only extension-mode bindings: every caller is
+    # asked for an extension, so no direct binding may make a call ambiguous.
+    shared: Mapped[bool] = mapped_column(default=False)
+    # Most active bindings this number may carry; None means the configured default.
+    cap: Mapped[int | None] = mapped_column()
+    # Kept by the allocation operations in the same transaction as the
+    # bindings they add or end; lets allocation skip full numbers cheaply.
+    active_bindings: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Binding(db.Model):
+    """Party A (a merchant's number) and party B (a shopper's) reach each other
+    through one proxy number until the binding expires or is ended.
+
+    The database keeps the masking rule: on one proxy number a party has at
+    most one active direct binding, else a call from it would be ambiguous.
+    Extension-mode bindings share a proxy number and are told apart by the
+    extension the caller types instead.
+    """
+
+    __tablename__ = "bindings"
+    __table_args__ = (
+        _partial_index("uq_bindings_active_party_a", "proxy_number_id", "party_a_hash",
+                       where=ACTIVE_DIRECT, unique=True),
+        _partial_index("uq_bindings_active_party_b", "proxy_number_id", "party_b_hash",
+                       where=ACTIVE_DIRECT, unique=True),
+        _partial_index("uq_bindings_active_extension", "proxy_number_id", "extension",
+                       where=ACTIVE_EXTENSION, unique=True),
+        _partial_index("ix_bindings_active_party_a", "party_a_hash", where=ACTIVE),
+        _partial_index("ix_bindings_active_party_b", "party_b_hash", where=ACTIVE),
+        _partial_index("ix_bindings_active_expiry", "expires_at", where=ACTIVE),
+        _partial_index("ix_bindings_active_proxy", "proxy_number_id", where=ACTIVE),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proxy_number_id: Mapped[int] = mapped_column(ForeignKey("proxy_numbers.id"))
+    party_a: Mapped[str] = mapped_column("party_a_encrypted", EncryptedPhone)
+    party_a_hash: Mapped[str] = mapped_column(String(64))
+    party_b: Mapped[str] = mapped_column("party_b_encrypted", EncryptedPhone)
+    party_b_hash: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+    extension: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(100))
+
+    proxy_number: Mapped[ProxyNumber] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+    def other_party(self, caller_hash: str) -> str | None:
+        """The number to connect a caller to, or None if the caller is not a party."""
+        if caller_hash == self.party_a_hash:
+            return self.party_b
+        if caller_hash == self.party_b_hash:
+            return self.party_a
+        return None

@@ -1,0 +1,104 @@
+"""The proxy pool: adding, syncing with Twilio, retiring, and its pressure."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, union_all
+
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.extensions import db
+from registry.masking.models import Binding, ProxyNumber
+from registry.phones import PhoneError, parse_phone
+from registry.telephony import TelephonyGateway
+from registry.timeutil import utcnow
+
+
+def _parse_proxy(raw: str) -> tuple[str, str]:
+    if not raw.strip().startswith("+"):
+        raise InvalidInput(f"{raw!r}: give proxy numbers in E.164, e.g. +8613900000001.", field="number")
+    try:
+        phone = parse_phone(raw, field="number")
+    except PhoneError as exc:
+        raise InvalidInput(f"{raw!r}: {exc.message}", field="number") from None
+    return phone.e164, phone.region
+
+
+def add_proxy_number(raw: str, *, shared: bool = False, cap: int | None = None,
+                     provider_sid: str | None = None) -> ProxyNumber:
+    """Put a number the platform owns into the pool."""
+    e164, country = _parse_proxy(raw)
+    if cap is not None and cap < 1:
+        raise InvalidInput("The cap must be at least 1.", field="cap")
+    if db.session.scalar(select(ProxyNumber.id).where(ProxyNumber.e164 == e164)) is not None:
+        raise Conflict(f"{e164} is already in the pool.", field="number")
+    proxy = ProxyNumber(e164=e164, country=country, shared=shared, cap=cap, provider_sid=provider_sid)
+    db.session.add(proxy)
+    db.session.flush()
+    return proxy
+
+
+def sync_with_provider(gateway: TelephonyGateway, public_base_url: str) -> list[ProxyNumber]:
+    """Point every account number's webhooks at the app; add unknown ones to the pool."""
+    voice = f"{public_base_url}/webhooks/twilio/voice/incoming"
+    sms = f"{public_base_url}/webhooks/twilio/sms/incoming"
+    status = f"{public_base_url}/webhooks/twilio/voice/status"
+    synced = []
+    for number in gateway.list_incoming_numbers():
+        gateway.configure_incoming_number(number["sid"], voice, sms, status)
+        proxy = db.session.scalar(select(ProxyNumber).where(ProxyNumber.e164 == number["phone_number"]))
+        if proxy is None:
+            proxy = add_proxy_number(number["phone_number"], provider_sid=number["sid"])
+        proxy.provider_sid = number["sid"]
+        synced.append(proxy)
+    db.session.flush()
+    return synced
+
+
+def retire(raw: str) -> ProxyNumber:
+    """No new bindings on this number; its existing ones run out."""
+    e164, _ = _parse_proxy(raw)
+    proxy = db.session.scalar(select(ProxyNumber).where(ProxyNumber.e164 == e164))
+    if proxy is None:
+        raise NotFound(f"{e164} is not in the pool.", field="number")
+    proxy.status, proxy.retired_at = "retired", proxy.retired_at or utcnow()
+    db.session.flush()
+    return proxy
+
+
+def pool() -> list[ProxyNumber]:
+    return list(db.session.scalars(select(ProxyNumber).order_by(ProxyNumber.id)))
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    active_bindings: int
+    busiest_party_degree: int
+    pool_size: int
+    shared_numbers: int
+    cap: int
+
+    @property
+    def numbers_needed(self) -> int:
+        """Lower bound on direct numbers: the busiest party needs one per partner,
+        and each number carries at most `cap` pairs."""
+        return max(self.busiest_party_degree, math.ceil(self.active_bindings / self.cap))
+
+
+def stats(default_cap: int) -> PoolStats:
+    direct = (Binding.ended_at.is_(None), Binding.extension.is_(None))
+    parties = union_all(
+        select(Binding.party_a_hash.label("party")).where(*direct),
+        select(Binding.party_b_hash.label("party")).where(*direct),
+    ).subquery()
+    degrees = select(func.count().label("degree")).select_from(parties).group_by(parties.c.party).subquery()
+    active_numbers = select(func.count(ProxyNumber.id)).where(ProxyNumber.status == "active")
+    return PoolStats(
+        active_bindings=db.session.scalar(
+            select(func.count(Binding.id)).where(Binding.ended_at.is_(None))) or 0,
+        busiest_party_degree=db.session.scalar(select(func.max(degrees.c.degree))) or 0,
+        pool_size=db.session.scalar(active_numbers.where(ProxyNumber.shared.is_(False))) or 0,
+        shared_numbers=db.session.scalar(active_numbers.where(ProxyNumber.shared.is_(True))) or 0,
+        cap=default_cap,
+    )

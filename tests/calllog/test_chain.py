@@ -1,0 +1,51 @@
+"""The hash chain: appended events verify; any edit or deletion is detected."""
+
+from sqlalchemy import text
+
+from registry.calllog.chain import append, verify
+from registry.calllog.models import CallEvent
+
+
+def fill(db, n=5):
+    for i in range(n):
+        append("status", "twilio", {"status": "ringing", "i": i}, call_sid=f"CA{i:032d}",
+               dedupe_key=f"k{i}")
+    db.session.commit()
+
+
+def test_appended_events_verify_and_duplicates_are_stored_once(db):
+    fill(db)
+    assert append("status", "twilio", {"status": "ringing"}, dedupe_key="k1") is None
+    report = verify()
+    assert report.ok and report.events == 5
+
+
+def test_editing_a_row_in_the_database_is_detected(db):
+    fill(db)
+    db.session.execute(text("UPDATE call_events SET data = :d WHERE seq = 3"), {"d": '{"status": "busy"}'})
+    db.session.commit()
+    report = verify()
+    assert not report.ok and report.broken_at == 3 and "altered" in report.reason
+
+
+def test_deleting_a_row_is_detected(db):
+    fill(db)
+    db.session.execute(text("DELETE FROM call_events WHERE seq = 2"))
+    db.session.commit()
+    report = verify()
+    assert report.broken_at == 2 and "missing" in report.reason
+
+
+def test_deleting_the_tail_is_detected(db):
+    fill(db)
+    db.session.execute(text("DELETE FROM call_events WHERE seq = 5"))
+    db.session.commit()
+    assert verify().broken_at == 5
+
+
+def test_recomputing_one_hash_still_breaks_the_next_link(db):
+    fill(db)
+    db.session.execute(text("UPDATE call_events SET hash = :h WHERE seq = 2"), {"h": "ab" * 32})
+    db.session.commit()
+    assert verify().broken_at == 2
+    assert db.session.query(CallEvent).count() == 5
