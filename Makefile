@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d registry/translations
+	$(BIN)/pybabel -q compile -d registry/translations
 
 run: $(STAMP) translations
 	$(FLASK) db upgrade

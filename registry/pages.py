@@ -14,6 +14,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import TooManyRequests
 
 from registry.errors import AppError, settle_session
 from registry.i18n import translate_error
@@ -67,12 +68,20 @@ def error_page(error: AppError):
 
 
 def csrf_error_page(error: CSRFError):
+    """A form post without a valid CSRF token: nothing was done."""
     message = gettext("This form has expired or did not come from this site. "
                       "Reload the page and try again.")
     return render_template("error.html", message=message, status=400), 400
+
+
+def too_many_requests_page(error: TooManyRequests):
+    """Flask-Limiter's refusal (sign-in attempts, for one) as a page."""
+    message = gettext("Too many attempts. Wait a minute and try again.")
+    return render_template("error.html", message=message, status=429), 429
 
 
 def register_page_errors(bp: Blueprint) -> None:
     """Answer a blueprint's refusals with pages in the visitor's language."""
     bp.register_error_handler(AppError, error_page)
     bp.register_error_handler(CSRFError, csrf_error_page)
+    bp.register_error_handler(TooManyRequests, too_many_requests_page)

@@ -1,10 +1,44 @@
-"""Public pages: home and the store page."""
+"""Public pages: home, a store's page, and the language switch."""
 
-from flask import Blueprint
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from registry.i18n import LANGUAGES
+from registry.merchants import operations as merchants
+from registry.merchants.hours import DAYS
+from registry.pages import is_safe_next, register_page_errors, safe_next
 
 bp = Blueprint("public", __name__)
+register_page_errors(bp)
 
 
 @bp.get("/")
 def home():
-    return "Merchant registry"
+    """What the registry is, and where merchants start."""
+    return render_template("public/home.html")
+
+
+@bp.get("/stores/<int:merchant_id>")
+def store(merchant_id: int):
+    """A store as anyone sees it: its name and whether it is verified, never a number."""
+    profile = merchants.public_profile(merchants.get_merchant(merchant_id))
+    return render_template("public/store.html", profile=profile, days=DAYS)
+
+
+def _same_site_referrer() -> str | None:
+    """The referring page's path, if the referrer is a page of this site."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return path if is_safe_next(path) else None
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Remember the visitor's language and go back to the page they were on."""
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    return redirect(safe_next(_same_site_referrer() or url_for(".home")))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import flask
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -138,8 +137,6 @@ def app_overrides() -> dict:
 def app(database_url, simulator, tmp_path, app_overrides):
     simulator.state.reset()
     app = make_test_app(database_url, simulator.url, tmp_path, **app_overrides)
-    # Requests share this test's app context; give each a fresh `g`, as in production.
-    app.teardown_request(lambda _exc: vars(flask.g).clear())
     _ensure_schema(app, database_url)
     with app.app_context():
         yield app

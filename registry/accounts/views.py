@@ -1,10 +1,72 @@
 """HTML: sign-up, login, logout."""
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from registry.accounts import operations
+from registry.accounts.forms import LoginForm, SignupForm
+from registry.errors import AppError
+from registry.extensions import db, limiter
+from registry.pages import refuse, register_page_errors, render_form, safe_next
 
 bp = Blueprint("accounts", __name__)
+register_page_errors(bp)
 
 
-@bp.get("/login")
+def _auth_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def _landing() -> str:
+    """Where a signed-in user goes by default."""
+    if current_user.is_authenticated and current_user.is_merchant:
+        return url_for("merchants.dashboard")
+    return url_for("public.home")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_auth_limit, methods=["POST"])
+def signup():
+    """Create a merchant owner account and sign it in."""
+    if current_user.is_authenticated:
+        return redirect(_landing())
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.create_user(form.email.data or "", form.password.data or "")
+        except AppError as error:
+            return refuse(error, "accounts/signup.html", form)
+        db.session.commit()
+        login_user(user)
+        flash(_("Welcome! Your account is ready. Now set up your store."), "success")
+        return redirect(url_for("merchants.new_store"))
+    return render_form("accounts/signup.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_auth_limit, methods=["POST"])
 def login():
-    return "login"
+    """Sign in, then go back to the page that asked for it (if it is on this site)."""
+    form = LoginForm()
+    if current_user.is_authenticated and not form.is_submitted():
+        return redirect(safe_next(_landing()))
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(form.email.data or "", form.password.data or "")
+        except AppError as error:
+            return refuse(error, "accounts/login.html", form)
+        login_user(user)
+        flash(_("You are signed in."), "success")
+        return redirect(safe_next(_landing()))
+    if not form.is_submitted():
+        form.next.data = safe_next("")
+    return render_form("accounts/login.html", form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST, so another site cannot sign anyone out)."""
+    logout_user()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("public.home"))
