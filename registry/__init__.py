@@ -46,9 +46,11 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees all tables."""
     import registry.accounts.models  # noqa: F401
+    import registry.callbacks.models  # noqa: F401
     import registry.calllog.models  # noqa: F401
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
+    import registry.shoppers.models  # noqa: F401
     import registry.verification.models  # noqa: F401
 
 
@@ -61,13 +63,16 @@ def _migrations_directory() -> str:
 def register_blueprints(app: Flask) -> None:
     from registry.accounts.api import bp as accounts_api
     from registry.accounts.views import bp as accounts_views
+    from registry.callbacks.api import bp as callbacks_api
+    from registry.callbacks.webhooks import bp as callback_webhooks
     from registry.extensions import csrf
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.views import bp as merchants_views
     from registry.public import bp as public_views
+    from registry.shoppers.api import bp as shoppers_api
 
-    for api in (accounts_api, merchants_api):
+    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api):
         # The JSON API authenticates by bearer token or by the session; with
         # the session, it only accepts `application/json` bodies, which a
         # cross-site form cannot send without a CORS preflight, so it needs
@@ -75,8 +80,9 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(api)
         app.register_blueprint(api)
     # Twilio's webhooks are authenticated by their signature instead.
-    csrf.exempt(twilio_webhooks)
-    app.register_blueprint(twilio_webhooks)
+    for webhooks in (twilio_webhooks, callback_webhooks):
+        csrf.exempt(webhooks)
+        app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views):
         app.register_blueprint(blueprint)
 

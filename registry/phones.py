@@ -173,6 +173,14 @@ def format_international(e164: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def region_of(e164: str) -> str | None:
+    """The country of a stored E.164 number (e.g. `CN`), if phonenumbers knows it."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def mask(e164: str) -> str:
     """Show a number without its middle digits: `+86 138****5678`.
 

@@ -10,7 +10,10 @@ simply finds the same due work in the database again.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +39,21 @@ def _lapse_verifications(app: Flask) -> int:
     return lapse_expired_verifications()
 
 
+# Set on SIGTERM: the dispatch pass in progress stops claiming new work and
+# finishes the call it is placing; unplaced claims come back when their lease ends.
+STOPPING = threading.Event()
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dispatch_callbacks(app: Flask) -> dict:
+    from registry.callbacks.dispatch import Urls, dispatch_once, settings_from_config
+    from registry.telephony import get_gateway
+
+    settings = settings_from_config(app.config, WORKER_NAME)
+    return dispatch_once(get_gateway(), settings, Urls(app.config["PUBLIC_BASE_URL"]),
+                         stop=STOPPING.is_set)
+
+
 def _end_expired_bindings(app: Flask) -> int:
     from registry.masking.allocation import end_expired
 
@@ -43,6 +61,7 @@ def _end_expired_bindings(app: Flask) -> int:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("dispatch-callbacks", 2, _dispatch_callbacks),
     Job("lapse-verifications", 3600, _lapse_verifications),
     Job("end-expired-bindings", 60, _end_expired_bindings),
 )
@@ -113,6 +132,7 @@ def run_command() -> None:
 
     def stop(signum, frame):
         click.echo("scheduler: stopping after the running jobs finish")
+        STOPPING.set()
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)

@@ -75,3 +75,34 @@ def signed_post(client, path: str, params: dict, *, token: str | None = None,
 
     signature = RequestValidator(token or SIMULATOR_AUTH_TOKEN).compute_signature(base + path, params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def make_shopper(phone: str = "+8613700137000"):
+    from registry.phones import get_cipher, mask
+    from registry.shoppers.models import Shopper
+    from registry.shoppers.timezones import display_zone
+
+    shopper = Shopper(phone=phone, phone_hash=get_cipher().lookup_hash(phone), masked=mask(phone),
+                      region="CN", timezone=display_zone(phone))
+    db.session.add(shopper)
+    db.session.commit()
+    return shopper
+
+
+def make_shopper_token(shopper) -> str:
+    from registry.shoppers.operations import issue_token
+
+    token = issue_token(shopper)
+    db.session.commit()
+    return token
+
+
+def make_callable_merchant(number: str = "+8613800138000", name: str = "Tea House",
+                           hours: dict | None = None):
+    """A store with a verified number, open the given hours (default: always)."""
+    merchant = make_merchant(name=name, business_hours=hours or ALWAYS_OPEN)
+    make_number(merchant, number, status="verified")
+    return merchant

@@ -149,6 +149,23 @@ class TelephonyGateway:
             options.update(status_callback=status_callback, status_callback_method="POST")
         self._call(number.update, **options)
 
+    # Voice ------------------------------------------------------------------
+
+    def create_call(self, *, to: str, from_: str, url: str, status_callback: str,
+                    timeout: int = 30) -> str:
+        """Place an outbound call whose TwiML comes from `url`; returns the CallSid."""
+        call = self._call(
+            self.client.calls.create, to=to, from_=from_, url=url, method="POST",
+            status_callback=status_callback, status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"], timeout=timeout,
+        )
+        return call.sid
+
+    def find_calls(self, *, to: str, from_: str) -> list[dict]:
+        """Recent calls between two numbers (to reconcile a call whose SID was lost)."""
+        calls = self._call(self.client.calls.list, to=to, from_=from_, limit=20)
+        return [{"sid": c.sid, "status": c.status, "date_created": c.date_created} for c in calls]
+
     # Webhooks -------------------------------------------------------------
 
     def signature_is_valid(self, url: str, params: dict, signature: str | None) -> bool:

@@ -12,12 +12,19 @@ PROMPTS = {
         "recorded": "This call is recorded for quality and dispute resolution.",
         "extension": "Please enter the four digit extension you were given.",
         "bad_extension": "That extension is not valid. Goodbye.",
+        "whisper": "Hello {store}. A shopper asked you to call them back{order}. "
+                   "Press 1 to connect now.",
+        "order": ", about order {order_ref}",
+        "no_connect": "The shopper will not be connected. Goodbye.",
     },
     "zh": {
         "unreachable": "抱歉，此号码无法为您接通电话。再见。",
         "recorded": "本次通话将被录音，用于服务质量和纠纷处理。",
         "extension": "请输入您获得的四位分机号。",
         "bad_extension": "分机号无效。再见。",
+        "whisper": "您好，{store}。有顾客请求您回电{order}。按 1 立即接通。",
+        "order": "，订单号 {order_ref}",
+        "no_connect": "将不为您接通顾客。再见。",
     },
 }
 SAY_LANGUAGE = {"en": "en-US", "zh": "zh-CN"}
@@ -70,6 +77,25 @@ def ask_extension(action: str, lang: str = "en") -> str:
     gather = response.gather(input="dtmf", num_digits=4, timeout=8, action=action, method="POST")
     gather.say(PROMPTS[lang]["extension"], language=SAY_LANGUAGE[lang])
     _say(response, "bad_extension", lang)
+    response.hangup()
+    return str(response)
+
+
+def callback_whisper(*, store: str, order_ref: str | None, action: str, lang: str = "en") -> str:
+    """What the merchant hears on answering: who asks, and press 1 to connect."""
+    prompts = PROMPTS[lang]
+    order = prompts["order"].format(order_ref=" ".join(order_ref)) if order_ref else ""
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    gather.say(prompts["whisper"].format(store=store, order=order), language=SAY_LANGUAGE[lang])
+    _say(response, "no_connect", lang)
+    response.hangup()
+    return str(response)
+
+
+def goodbye(lang: str = "en") -> str:
+    response = VoiceResponse()
+    _say(response, "no_connect", lang)
     response.hangup()
     return str(response)
 

@@ -1,0 +1,1 @@
+"""Shoppers: people identified only by a phone number they proved by code."""

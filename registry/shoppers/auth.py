@@ -1,0 +1,45 @@
+"""Knowing the shopper: a shopper bearer token, or the shopper's browser session."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request, session
+
+from registry.errors import Unauthorized
+from registry.extensions import db
+from registry.shoppers.models import Shopper
+
+SESSION_KEY = "shopper_id"
+
+
+def current_shopper() -> Shopper | None:
+    """The shopper making this request, if any (cached on `g`)."""
+    if "shopper" in g:
+        return g.shopper
+    from registry.shoppers.operations import shopper_for_token
+
+    shopper = None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip().startswith("s_"):
+        shopper = shopper_for_token(token.strip())
+    elif session.get(SESSION_KEY):
+        shopper = db.session.get(Shopper, session[SESSION_KEY])
+    g.shopper = shopper
+    return shopper
+
+
+def remember_shopper(shopper: Shopper) -> None:
+    """Sign the browser in as this shopper (after the code check)."""
+    session[SESSION_KEY] = shopper.id
+    g.shopper = shopper
+
+
+def shopper_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_shopper() is None:
+            raise Unauthorized("Prove your phone number first (shopper token or session).")
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,39 @@
+"""A shopper's time zones, from their number.
+
+DESIGN.md says a number that maps to several zones uses the earliest-closing
+one, "so no one is called late". That alone still lets a call land late in
+the west: for a Russian mobile, 08:00 in Anadyr is 23:00 in Moscow. So
+calling hours are checked in every zone the number may be in (their
+intersection), and the earliest-closing zone is the one shown to the shopper.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as number_timezones
+
+FALLBACK_ZONE = "UTC"
+
+
+def zones_for_number(e164: str) -> list[str]:
+    """Every IANA zone the number may be in, easternmost (earliest-closing) first."""
+    parsed = phonenumbers.parse(e164, None)
+    zones = []
+    for name in number_timezones.time_zones_for_number(parsed):
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    if not zones:
+        return [FALLBACK_ZONE]
+    now = datetime.now(ZoneInfo("UTC"))
+    zones.sort(key=lambda zone: now.astimezone(zone).utcoffset(), reverse=True)
+    return [zone.key for zone in zones]
+
+
+def display_zone(e164: str) -> str:
+    """The zone shown to the shopper: the earliest-closing one."""
+    return zones_for_number(e164)[0]
