@@ -73,7 +73,8 @@ def run_job(app: Flask, job: Job):
         try:
             result = job.run(app)
             db.session.commit()
-            log.info("job %s done: %s", job.name, result)
+            if result:
+                log.info("job %s: %s", job.name, result)
             return result
         except Exception:
             db.session.rollback()
@@ -128,6 +129,8 @@ scheduler_cli = AppGroup("scheduler", help="Run the periodic jobs.")
 def run_command() -> None:
     """Run the scheduler until SIGTERM or Ctrl-C (the current jobs finish first)."""
     app = current_app._get_current_object()
+    # APScheduler logs every run at INFO; with a 2-second dispatch that drowns the real news.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
 
     def stop(signum, frame):

@@ -9,15 +9,20 @@ from sqlalchemy import func, select
 from registry.extensions import db as _db
 from registry.masking.allocation import PoolExhausted, allocate
 from registry.masking.models import Binding, ProxyNumber
+from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_proxy
 
 MERCHANTS = [f"+86138001380{n:02d}" for n in range(3)]
 SHOPPERS = [f"+86137001{n:05d}" for n in range(40)]
 
 
-def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app, db, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
+@pytest.fixture(params=["postgresql"] if TEST_DATABASE_URL else [])
+def database_url(request):
+    """PostgreSQL only: SQLite serialises writers, so the race is PostgreSQL's."""
+    return TEST_DATABASE_URL
+
+
+def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app, db):
     for n in range(45):
         make_proxy(f"+86139000{n:05d}")
     pairs = [(m, s) for m in MERCHANTS for s in SHOPPERS]
