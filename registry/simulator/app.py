@@ -14,14 +14,17 @@ import re
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from registry.simulator import messaging, numbers, phones, verify
+from registry.simulator import calls, messaging, numbers, phone_calls, phones, recordings, verify
 from registry.simulator.context import EXTENSION_KEY, SimulatorContext, current_sim
+from registry.simulator.engine import CallEngine
 from registry.simulator.errors import TwilioError, authenticate_error, not_found
 from registry.simulator.state import SimulatorState
 from registry.simulator.validation import PRODUCTS, validate_request
 from registry.simulator.webhooks import WebhookSender
 
 ACCOUNT_IN_PATH = re.compile(r"^/2010-04-01/Accounts/([^/.]+)")
+# Recording audio: documented by Twilio, served by it, but absent from its OpenAPI spec.
+RECORDING_MEDIA = re.compile(r"^/2010-04-01/Accounts/[^/]+/Recordings/RE[0-9a-fA-F]{32}(\.wav|\.mp3)?$")
 
 
 def create_simulator_app(
@@ -38,6 +41,9 @@ def create_simulator_app(
     the simulator's memory from tests.
     """
     state = state if state is not None else SimulatorState()
+    webhooks = WebhookSender(auth_token, state)
+    # Calls started through the state (inbound calls, tests) need the account's engine.
+    state.voice = CallEngine(state, account_sid, webhooks)
     app = Flask(__name__, template_folder="templates")
     # Twilio's JSON keeps a resource's natural field order; so do we.
     app.json.sort_keys = False
@@ -47,13 +53,14 @@ def create_simulator_app(
         verify_service_sid=verify_service_sid,
         public_base_url=public_base_url.rstrip("/"),
         state=state,
-        webhooks=WebhookSender(auth_token, state),
+        webhooks=webhooks,
+        voice=state.voice,
     )
     app.before_request(_guard_rest_request)
     app.after_request(_basic_challenge)
     app.register_error_handler(TwilioError, TwilioError.to_response)
     app.register_error_handler(HTTPException, _http_error)
-    for module in (verify, messaging, numbers, phones):
+    for module in (verify, messaging, numbers, calls, recordings, phones, phone_calls):
         app.register_blueprint(module.bp)
     return app
 
@@ -72,6 +79,12 @@ def _guard_rest_request():
     if account and account.group(1) != sim.account_sid:
         # Twilio does not confirm that another account exists.
         raise not_found(path)
+    if sim.voice.base_url is None:
+        # The address the app reaches the simulator at is where recordings are served.
+        sim.voice.base_url = request.host_url.rstrip("/")
+    if request.method == "GET" and RECORDING_MEDIA.match(path):
+        g.twilio_params = {}
+        return None
     g.twilio_params = validate_request(product, path, request)
     g.twilio_spec_ok = True
     return None

@@ -36,7 +36,12 @@ def run_command(host: str, port: int, numbers: tuple[str, ...]) -> None:
         verify_service_sid=config["TWILIO_VERIFY_SERVICE_SID"],
         public_base_url=config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
     )
-    state = app.extensions["twilio_simulator"].state
+    context = app.extensions["twilio_simulator"]
+    # Recording URLs point here even before the app's first REST request
+    # (which, when listening on every interface, tells the reachable address).
+    if host not in ("0.0.0.0", "::"):  # noqa: S104 - comparing, not binding
+        context.voice.base_url = f"http://{host}:{port}"
+    state = context.state
     for number in numbers:
         state.add_incoming_number(number)
     click.echo(f"Twilio simulator for {config['TWILIO_ACCOUNT_SID']} on http://{host}:{port}")

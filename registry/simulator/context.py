@@ -1,4 +1,4 @@
-"""What the simulator's views share: the account, its state, and the webhook sender.
+"""What the simulator's views share: the account, its state, the webhook sender, the call engine.
 
 `create_simulator_app` stores one `SimulatorContext` in
 `app.extensions["twilio_simulator"]`; views reach it through `current_sim()`
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 
+from registry.simulator.engine import CallEngine
 from registry.simulator.state import SimulatorState
 from registry.simulator.webhooks import WebhookSender
 
@@ -27,6 +28,7 @@ class SimulatorContext:
     public_base_url: str
     state: SimulatorState
     webhooks: WebhookSender
+    voice: CallEngine
 
 
 def current_sim() -> SimulatorContext:

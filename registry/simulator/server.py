@@ -28,6 +28,10 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         """Start serving in a daemon thread; return self."""
+        context = self.app.extensions.get("twilio_simulator")
+        if context is not None:
+            # Recording URLs handed to the app must point here.
+            context.voice.base_url = self.url
         if self._thread is None:
             # A short poll interval makes stop() quick: shutdown() waits one poll.
             self._thread = threading.Thread(

@@ -6,7 +6,10 @@ callbacks) never sees half an update. Operations that read, decide and
 write (a Verify check, a send) hold the lock for the whole step.
 
 Time comes from `state.clock` (seconds since the epoch, like `time.time`),
-which tests replace to move past a code's expiry without sleeping.
+which tests replace to move past a code's expiry without sleeping. Calls
+run on simulated seconds instead: `state.time_scale` real seconds pass per
+simulated second (1.0 for demos, 0.01 in tests), and the durations reported
+to the app are simulated ones.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from registry.simulator.callstate import VoiceStateMixin
 
 
 def new_sid(prefix: str) -> str:
@@ -105,22 +110,32 @@ class WebhookRecord:
     error: str | None = None
 
 
-class SimulatorState:
+class SimulatorState(VoiceStateMixin):
     """Thread-safe, in-memory state of one simulated Twilio account."""
 
-    def __init__(self, clock: Callable[[], float] = time.time):
+    def __init__(self, clock: Callable[[], float] = time.time, time_scale: float = 1.0):
         self.lock = threading.RLock()
+        # Every change a call thread or a waiting test cares about is announced here.
+        self.changed = threading.Condition(self.lock)
         self.clock = clock
+        self.time_scale = time_scale
+        # The call engine of the app serving this state (set by create_simulator_app).
+        self.voice = None
         self.reset()
 
     def reset(self) -> None:
-        """Forget every message, verification, number and webhook record."""
+        """Forget every message, verification, number, call, script and webhook record.
+
+        Calls still running stop quietly, without further callbacks. The
+        clock and `time_scale` are settings, not memory: they stay.
+        """
         with self.lock:
             self.inboxes: dict[str, list[InboxMessage]] = {}
             self.verifications: dict[str, Verification] = {}
             self.messages: dict[str, Message] = {}
             self.numbers: dict[str, IncomingNumber] = {}
             self.webhooks: list[WebhookRecord] = []
+            self._reset_voice()
 
     def now(self) -> datetime:
         """The simulated time as an aware UTC datetime."""
@@ -167,8 +182,10 @@ class SimulatorState:
     def phones(self) -> list[tuple[str, list[InboxMessage], bool]]:
         """Every phone worth showing: (number, inbox newest first, owned by the account).
 
-        Numbers that received something come first, the most recent activity
-        on top; the account's own numbers that received nothing follow.
+        Phones with a call ringing or under way come first; then numbers that
+        received something, the most recent activity on top; then the
+        account's own numbers that received nothing; then phones that only
+        had calls.
         """
         with self.lock:
             owned = {n.phone_number for n in self.numbers.values()}
@@ -181,6 +198,12 @@ class SimulatorState:
             quiet = [n for n in self.numbers.values() if n.phone_number not in self.inboxes]
             quiet.sort(key=lambda n: n.created_at, reverse=True)
             rows += [(n.phone_number, [], True) for n in quiet]
+            legs = sorted(self.legs.values(), key=lambda leg: leg.created_at, reverse=True)
+            live = list(dict.fromkeys(leg.party for leg in legs if not leg.ended))
+            called = list(dict.fromkeys(leg.party for leg in legs))
+            listed = {row[0] for row in rows}
+            rows += [(party, [], party in owned) for party in called if party not in listed]
+            rows.sort(key=lambda row: row[0] not in live)  # stable: keeps the order otherwise
         return rows
 
     # -- incoming phone numbers ------------------------------------------

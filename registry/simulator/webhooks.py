@@ -1,4 +1,4 @@
-"""Requests from the simulator to the app (status callbacks), signed as Twilio signs them.
+"""Requests from the simulator to the app (callbacks, TwiML fetches), signed as Twilio signs them.
 
 Twilio puts `X-Twilio-Signature` on every webhook: base64 HMAC-SHA1 of the
 full URL followed by each POST parameter's name and value, sorted by name,
@@ -7,8 +7,9 @@ exactly that, so the simulator uses it rather than a copy of the algorithm:
 whatever the app's validator accepts from the simulator it accepts from
 Twilio.
 
-Callbacks go out from a background thread, in order, after the REST
-response has been sent, as Twilio's do. Failures are recorded in the state,
+Message callbacks go out from a background thread, in order, after the
+REST response has been sent, as Twilio's do; a voice call makes its
+requests from its own thread, in the order the call produces them. Failures are recorded in the state,
 never raised: Twilio does not tell the API caller that a webhook failed.
 """
 
@@ -76,6 +77,16 @@ class WebhookSender:
 
     def send(self, url: str, params: dict, method: str = "POST") -> WebhookRecord:
         """Send one signed webhook now and record how it went."""
+        return self.request(url, params, method)[0]
+
+    def request(
+        self, url: str, params: dict, method: str = "POST"
+    ) -> tuple[WebhookRecord, requests.Response | None]:
+        """Send one signed webhook now; return its record and the response (None if none came).
+
+        Voice calls use the response: it carries the TwiML to play next.
+        """
+        response = None
         if method.upper() == "GET":
             # A GET webhook carries its parameters in the URL, and Twilio signs
             # that URL with no POST parameters.
@@ -102,7 +113,7 @@ class WebhookSender:
         except Exception as exc:  # any failure is recorded, never raised
             record.error = f"{type(exc).__name__}: {exc}"
         self.state.record_webhook(record)
-        return record
+        return record, response
 
     def _send_all(self, url: str, events: list[dict], method: str) -> None:
         time.sleep(self.delay)

@@ -6,6 +6,7 @@ import base64
 import threading
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from registry.simulator import SimulatorState, create_simulator_app
 
@@ -75,8 +76,11 @@ def sim_app(sim_state):
     app = create_simulator_app(ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, state=sim_state)
     app.config["TESTING"] = True
     yield app
-    # Let any callback thread finish before the next test starts.
+    # Let any callback thread finish before the next test starts, and stop
+    # calls a test left running (a reset ends them quietly).
     app.extensions["twilio_simulator"].webhooks.join()
+    sim_state.reset()
+    app.extensions["twilio_simulator"].voice.wait_idle(5)
 
 
 @pytest.fixture
@@ -138,3 +142,99 @@ def receiver():
     receiver = Receiver()
     yield receiver
     receiver.stop()
+
+
+class Product:
+    """A tiny app playing the product: serves TwiML per path and records every request.
+
+    `product.on("/voice", "<Response>...</Response>")` serves a document;
+    a callable gets the request record and returns TwiML or a Flask
+    response. Paths with nothing configured answer 204, as a status
+    callback endpoint does. Each record notes whether the Twilio signature
+    was valid for the exact URL and form received.
+    """
+
+    def __init__(self):
+        from flask import Flask
+        from werkzeug.serving import make_server
+
+        self.app = Flask("product")
+        self.app.add_url_rule("/<path:path>", view_func=self._handle, methods=["GET", "POST"])
+        self.routes: dict[str, object] = {}
+        self.requests: list[dict] = []
+        self.arrived = threading.Condition()
+        self.validator = RequestValidator(AUTH_TOKEN)
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        # A short poll makes shutdown quick: it waits for one poll.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def on(self, path: str, answer) -> str:
+        """Answer requests to `path` with `answer`; returns the full URL."""
+        self.routes[path] = answer
+        return self.url + path
+
+    def _handle(self, path: str):
+        from flask import Response, request
+
+        form = request.form.to_dict()
+        record = {
+            "path": "/" + path,
+            "url": request.url,
+            "method": request.method,
+            "form": form if request.method == "POST" else request.args.to_dict(),
+            "valid": self.validator.validate(
+                request.url, form, request.headers.get("X-Twilio-Signature", "")
+            ),
+        }
+        with self.arrived:
+            self.requests.append(record)
+            self.arrived.notify_all()
+        answer = self.routes.get("/" + path)
+        if callable(answer) and not isinstance(answer, Response):
+            answer = answer(record)
+        if answer is None:
+            return Response("", status=204)
+        if isinstance(answer, str):
+            return Response(answer, mimetype="text/xml")
+        return answer
+
+    def received(self, path: str) -> list[dict]:
+        """The requests made to `path` so far, in order."""
+        with self.arrived:
+            return [r for r in self.requests if r["path"] == path]
+
+    def forms(self, path: str) -> list[dict]:
+        """The parameters of each request made to `path`."""
+        return [r["form"] for r in self.received(path)]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def product():
+    product = Product()
+    yield product
+    product.stop()
+
+
+@pytest.fixture
+def voice(sim_state, sim_app, owned_number):
+    """Calls on a fast clock: a simulated second lasts 10 ms."""
+    sim_state.time_scale = 0.01
+    return sim_state
+
+
+def place_call(sim: SimClient, to: str, url: str | None = None, **form):
+    """POST Calls.json from the owned number; returns the JSON body (asserting 201)."""
+    data = {"To": to, "From": OWNED_NUMBER, **form}
+    if url:
+        data["Url"] = url
+    response = sim.post(f"{API}/Calls.json", data)
+    assert response.status_code == 201, response.json
+    return response.json

@@ -55,7 +55,7 @@ def test_unknown_paths_are_twilio_404(sim, path):
 
 
 def test_spec_path_the_simulator_does_not_serve_says_so(sim):
-    response = sim.get(f"{API}/Calls.json")
+    response = sim.get(f"{API}/Queues.json")
     assert response.status_code == 404
     assert response.json["code"] == 20404
     assert "simulator does not" in response.json["message"]
