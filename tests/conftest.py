@@ -156,3 +156,36 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app on a free local port, and `PUBLIC_BASE_URL` pointing at it,
+    so the simulator's signed webhooks reach it. Each request, handled in its
+    own thread, pushes its own app context, as under any WSGI server."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True, name="live-server")
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+@pytest.fixture
+def fast_calls(simulator):
+    """Simulated call time at 1/100 of real time, restored afterwards."""
+    previous = simulator.state.time_scale
+    simulator.state.time_scale = 0.01
+    yield simulator.state
+    simulator.state.wait_idle(timeout=10)
+    simulator.state.time_scale = previous

@@ -1,0 +1,105 @@
+"""Callbacks placed by the scheduler and played through the simulator, end to end."""
+
+from datetime import timedelta
+
+from registry.callbacks.models import CallbackAttempt, CallbackRequest
+from registry.calllog.chain import verify
+from registry.calllog.models import CallRecord
+from registry.scheduler import tick
+from registry.timeutil import as_utc, utcnow
+from tests.callbacks.conftest import MERCHANT, PROXY, SHOPPER
+
+
+def settle(app, phones, db, request_id):
+    phones.wait_idle(timeout=15)
+    db.session.expire_all()
+    return db.session.get(CallbackRequest, request_id)
+
+
+def make_due_again(db, request_id):
+    request = db.session.get(CallbackRequest, request_id)
+    request.due_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+def test_merchant_presses_1_and_the_shopper_is_bridged_in(app, db, phones, callback):
+    phones.script(MERCHANT, outcome="answer", answer_after=1, digits="1")
+    phones.script(SHOPPER, outcome="answer", answer_after=2, hangup_after=30)
+    assert tick(app)["dispatch-callbacks"] == {"placed": 1}
+    request = settle(app, phones, db, callback.id)
+    assert request.status == "completed" and request.reason is None
+    [merchant_call] = [c for c in phones.calls() if c.to == MERCHANT and c.parent_sid is None]
+    assert merchant_call.from_ == PROXY
+    whisper = " ".join(merchant_call.heard)
+    assert "Tea House" in whisper and "A - 7 7" in whisper  # the order reference, spelt out
+    [shopper_leg] = [phones.call(sid) for sid in merchant_call.children]
+    assert shopper_leg.to == SHOPPER and shopper_leg.from_ == PROXY  # masked both ways
+    kinds = {r.kind: r.status for r in db.session.query(CallRecord)}
+    assert kinds == {"callback_merchant_leg": "completed", "callback_shopper_leg": "completed"}
+    assert verify().ok
+    # The shopper's view of it, with masked numbers only.
+    attempt = db.session.query(CallbackAttempt).one()
+    assert (attempt.outcome, attempt.state) == ("completed", "ended")
+
+
+def test_busy_merchant_is_retried_with_back_off_then_expires(app, db, phones, callback):
+    phones.script(MERCHANT, outcome="busy")
+    for attempt in range(1, 4):
+        assert tick(app)["dispatch-callbacks"] == {"placed": 1}
+        request = settle(app, phones, db, callback.id)
+        if attempt < 3:
+            assert request.status == "scheduled" and "did not answer" in request.reason
+            assert as_utc(request.due_at) > utcnow() + timedelta(seconds=290)  # back-off
+            assert tick(app)["dispatch-callbacks"] == {}  # not due yet: nothing placed
+            make_due_again(db, callback.id)
+    assert request.status == "expired" and "after 3 attempts" in request.reason
+    merchant_calls = [c for c in phones.calls() if c.to == MERCHANT]
+    assert len(merchant_calls) == 3
+
+
+def test_merchant_not_pressing_1_counts_as_a_miss(app, db, phones, callback):
+    phones.script(MERCHANT, outcome="answer", answer_after=1, digits="9")
+    tick(app)
+    request = settle(app, phones, db, callback.id)
+    assert request.status == "scheduled"
+    assert db.session.query(CallbackAttempt).one().outcome == "merchant_did_not_connect"
+    assert not any(c.to == SHOPPER for c in phones.calls())
+
+
+def test_shopper_missing_twice_fails_with_a_text_from_the_proxy(app, db, phones, callback):
+    phones.script(MERCHANT, outcome="answer", answer_after=1, digits="1")
+    phones.script(SHOPPER, outcome="no-answer")
+    tick(app)
+    request = settle(app, phones, db, callback.id)
+    assert request.status == "scheduled" and "you did not answer" in request.reason
+    make_due_again(db, callback.id)
+    tick(app)
+    request = settle(app, phones, db, callback.id)
+    assert request.status == "failed" and request.reason == "you did not answer the callback"
+    [text] = [m for m in phones.inbox(SHOPPER) if m.kind == "sms"]
+    assert text.from_ == PROXY and "Tea House tried to call you back" in text.body
+
+
+def test_twilio_unavailable_keeps_the_request(app, db, phones, callback):
+    app.extensions["telephony"]._http.api_base_url = "http://127.0.0.1:9"  # nothing listens
+    try:
+        assert tick(app)["dispatch-callbacks"] == {"provider error": 1}
+    finally:
+        app.extensions["telephony"]._http.api_base_url = phones_url(app)
+    db.session.expire_all()
+    request = db.session.get(CallbackRequest, callback.id)
+    assert request.status == "scheduled" and "retrying" in request.reason
+    assert db.session.query(CallbackAttempt).one().outcome == "provider_error"
+
+
+def phones_url(app):
+    return app.config["TWILIO_API_URL"]
+
+
+def test_cancelled_or_blocked_requests_are_not_called(app, db, phones, callback):
+    from registry.callbacks.operations import cancel
+
+    cancel(db.session.get(CallbackRequest, callback.id))
+    db.session.commit()
+    assert tick(app)["dispatch-callbacks"] == {}
+    assert phones.calls() == []
