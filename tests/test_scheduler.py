@@ -41,3 +41,34 @@ def test_scheduler_registers_every_job_in_memory(app):
     assert jobs == {job.name for job in JOBS}
     assert list(scheduler._jobstores) == ["default"]
     assert type(scheduler._jobstores["default"]).__name__ == "MemoryJobStore"
+
+
+def test_scheduler_run_stops_cleanly_on_sigterm(app, database_url, simulator):
+    """`scheduler run` is a long-running process; SIGTERM ends it after the running pass."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = {**os.environ, "DATABASE_URL": database_url, "TWILIO_API_URL": simulator.url,
+           "SECRET_KEY": "s" * 40, "DATA_KEY": "d" * 40, "REGISTRY_ENV": "development"}
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+                            cwd=Path(__file__).resolve().parents[1], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        line = ""
+        while "scheduler: running" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+        assert "dispatch-callbacks" in line
+        time.sleep(1)  # let a pass or two run
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    assert "stopping after the running jobs finish" in output
+    assert "Traceback" not in output
