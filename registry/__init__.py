@@ -51,6 +51,7 @@ def _import_models() -> None:
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
     import registry.shoppers.models  # noqa: F401
+    import registry.staff.models  # noqa: F401
     import registry.verification.models  # noqa: F401
 
 
@@ -64,15 +65,18 @@ def register_blueprints(app: Flask) -> None:
     from registry.accounts.api import bp as accounts_api
     from registry.accounts.views import bp as accounts_views
     from registry.callbacks.api import bp as callbacks_api
+    from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
+    from registry.calllog.api import bp as calllog_api
     from registry.extensions import csrf
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.views import bp as merchants_views
     from registry.public import bp as public_views
     from registry.shoppers.api import bp as shoppers_api
+    from registry.shoppers.views import bp as shoppers_views
 
-    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api):
+    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, calllog_api):
         # The JSON API authenticates by bearer token or by the session; with
         # the session, it only accepts `application/json` bodies, which a
         # cross-site form cannot send without a CORS preflight, so it needs
@@ -83,7 +87,7 @@ def register_blueprints(app: Flask) -> None:
     for webhooks in (twilio_webhooks, callback_webhooks):
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
-    for blueprint in (public_views, accounts_views, merchants_views):
+    for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views):
         app.register_blueprint(blueprint)
 
 
@@ -101,12 +105,13 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from registry.accounts.cli import users_cli
+    from registry.calllog.cli import calllog_cli
     from registry.demo import demo_cli
     from registry.masking.cli import proxy_cli
     from registry.scheduler import scheduler_cli
     from registry.simulator.cli import simulator_cli
 
-    for group in (users_cli, proxy_cli, scheduler_cli, simulator_cli, demo_cli):
+    for group in (users_cli, proxy_cli, scheduler_cli, calllog_cli, simulator_cli, demo_cli):
         app.cli.add_command(group)
 
 

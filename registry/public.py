@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from registry.callbacks.operations import unavailable_reason
 from registry.i18n import LANGUAGES
 from registry.merchants import operations as merchants
 from registry.merchants.hours import DAYS
@@ -22,8 +23,9 @@ def home():
 @bp.get("/stores/<int:merchant_id>")
 def store(merchant_id: int):
     """A store as anyone sees it: its name and whether it is verified, never a number."""
-    profile = merchants.public_profile(merchants.get_merchant(merchant_id))
-    return render_template("public/store.html", profile=profile, days=DAYS)
+    merchant = merchants.get_merchant(merchant_id)
+    return render_template("public/store.html", profile=merchants.public_profile(merchant), days=DAYS,
+                           callback_unavailable=unavailable_reason(merchant))
 
 
 def _same_site_referrer() -> str | None:

@@ -101,6 +101,7 @@ def status():
         from_number=form.get("From"), to_number=form.get("To"), status="queued",
         proxy_number=attempt.proxy_number, parent_call_sid=form.get("ParentCallSid"),
         binding_id=binding.id if binding else None, merchant_id=attempt.request.merchant_id)
+    record.callback_request_id = attempt.request_id
     duration = form.get("CallDuration", type=int)
     event = calllog.log_event("status", {
         "status": call_status, "leg": leg, "sequence": form.get("SequenceNumber"), "duration": duration,

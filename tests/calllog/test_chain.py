@@ -49,3 +49,14 @@ def test_recomputing_one_hash_still_breaks_the_next_link(db):
     db.session.commit()
     assert verify().broken_at == 2
     assert db.session.query(CallEvent).count() == 5
+
+
+def test_calllog_verify_command(runner, db):
+    fill(db)
+    ok = runner.invoke(args=["calllog", "verify"])
+    assert ok.exit_code == 0 and "5 events verified" in ok.output
+    db.session.execute(text("UPDATE call_events SET source = 'app' WHERE seq = 4"))
+    db.session.commit()
+    broken = runner.invoke(args=["calllog", "verify"])
+    assert broken.exit_code == 1
+    assert "BROKEN at event 4" in broken.output

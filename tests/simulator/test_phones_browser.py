@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 import requests
 
 from registry.simulator.server import SimulatorServer
 from tests.simulator.conftest import ACCOUNT_SID, AUTH_TOKEN, OWNED_NUMBER
 
-CHROMIUM = Path("/usr/bin/chromium")
 MERCHANT = "+8613800138000"
 SHOPPER = "+8613900139000"
 
@@ -19,19 +15,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def chromium_page():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {CHROMIUM} is missing: browser tests must run")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def chromium_page(page):
+    """The session's shared chromium (two Playwright instances cannot run at once)."""
+    return page
 
 
 def test_answer_a_ringing_call_and_call_from_a_phone(sim_app, owned_number, sim_state, product,

@@ -1,0 +1,149 @@
+"""Searching the call log: filters parsed strictly, results paged by cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+
+from registry.callbacks.models import CallbackRequest
+from registry.calllog.models import KINDS, STATUS_RANK, CallRecord, Complaint
+from registry.errors import InvalidInput
+from registry.extensions import db
+from registry.phones import get_cipher, parse_phone
+from registry.timeutil import as_utc
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
+           "until", "has_complaint", "cursor", "per_page")
+
+
+@dataclass(frozen=True)
+class CallSearch:
+    merchant_id: int | None = None
+    phone_hash: str | None = None
+    proxy_number: str | None = None
+    call_sid: str | None = None
+    order_ref: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    has_complaint: bool | None = None
+    cursor: int | None = None
+    per_page: int = 25
+
+    def described(self) -> dict:
+        """The filters for the audit log: the phone only as 'given', never its digits."""
+        out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()
+               if v is not None and k not in ("phone_hash", "cursor", "per_page")}
+        if self.phone_hash:
+            out["phone"] = "given"
+        return out
+
+
+def _int(args: Mapping, name: str, minimum: int = 1) -> int | None:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit() or int(raw) < minimum:
+        raise InvalidInput(f"'{name}' must be a whole number of at least {minimum}.", field=name)
+    return int(raw)
+
+
+def _time(args: Mapping, name: str) -> datetime | None:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(raw)[:40])
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be an ISO 8601 time with an offset.", field=name) from None
+    if moment.tzinfo is None:
+        if len(str(raw)) == 10:  # a plain date: midnight UTC
+            moment = moment.replace(tzinfo=UTC)
+        else:
+            raise InvalidInput(f"'{name}' needs a UTC offset, e.g. +08:00.", field=name)
+    if not EARLIEST <= moment <= LATEST:
+        raise InvalidInput(f"'{name}' must lie between 2000 and 2100.", field=name)
+    return as_utc(moment)
+
+
+def _choice(args: Mapping, name: str, allowed) -> str | None:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return None
+    if raw not in allowed:
+        raise InvalidInput(f"'{name}' must be one of: {', '.join(allowed)}.", field=name)
+    return raw
+
+
+def parse_search(args: Mapping, default_region: str, max_per_page: int) -> CallSearch:
+    """Filters from query parameters; each bad one is refused by name."""
+    phone = args.get("phone")
+    phone_hash = None
+    if phone not in (None, ""):
+        phone_hash = get_cipher().lookup_hash(parse_phone(phone, default_region, field="phone").e164)
+    proxy = args.get("proxy_number")
+    if proxy not in (None, ""):
+        proxy = parse_phone(proxy, default_region, field="proxy_number").e164
+    since, until = _time(args, "since"), _time(args, "until")
+    if since and until and until < since:
+        raise InvalidInput("'until' is before 'since'.", field="until")
+    complaint = args.get("has_complaint")
+    if complaint not in (None, "", "true", "false", "1", "0"):
+        raise InvalidInput("'has_complaint' is true or false.", field="has_complaint")
+    text = {name: (args.get(name) or None) for name in ("call_sid", "order_ref")}
+    for name, value in text.items():
+        if value is not None and len(value) > 64:
+            raise InvalidInput(f"'{name}' is at most 64 characters.", field=name)
+    return CallSearch(
+        merchant_id=_int(args, "merchant_id"), phone_hash=phone_hash, proxy_number=proxy or None,
+        call_sid=text["call_sid"], order_ref=text["order_ref"], kind=_choice(args, "kind", KINDS),
+        status=_choice(args, "status", tuple(STATUS_RANK)), since=since, until=until,
+        has_complaint=None if complaint in (None, "") else complaint in ("true", "1"),
+        cursor=_int(args, "cursor"), per_page=min(_int(args, "per_page") or 25, max_per_page),
+    )
+
+
+def _complaint_exists():
+    return select(Complaint.id).where(or_(
+        Complaint.call_record_id == CallRecord.id,
+        (Complaint.callback_request_id == CallRecord.callback_request_id)
+        & CallRecord.callback_request_id.is_not(None),
+    )).exists()
+
+
+def search(criteria: CallSearch, *, only_merchant_id: int | None = None):
+    """Matching call records, newest first: `(records, next_cursor)`."""
+    query = select(CallRecord)
+    merchant_id = only_merchant_id if only_merchant_id is not None else criteria.merchant_id
+    if only_merchant_id is not None and criteria.merchant_id not in (None, only_merchant_id):
+        return [], None  # a merchant asking for another store's calls sees none
+    if merchant_id is not None:
+        query = query.where(CallRecord.merchant_id == merchant_id)
+    if criteria.phone_hash:
+        query = query.where(or_(CallRecord.from_hash == criteria.phone_hash,
+                                CallRecord.to_hash == criteria.phone_hash))
+    for column, value in ((CallRecord.proxy_number, criteria.proxy_number),
+                          (CallRecord.call_sid, criteria.call_sid), (CallRecord.kind, criteria.kind),
+                          (CallRecord.status, criteria.status)):
+        if value is not None:
+            query = query.where(column == value)
+    if criteria.order_ref:
+        query = query.where(CallRecord.callback_request_id.in_(
+            select(CallbackRequest.id).where(CallbackRequest.order_ref == criteria.order_ref)))
+    if criteria.since:
+        query = query.where(CallRecord.created_at >= criteria.since)
+    if criteria.until:
+        query = query.where(CallRecord.created_at <= criteria.until)
+    if criteria.has_complaint is not None:
+        query = query.where(_complaint_exists() if criteria.has_complaint else ~_complaint_exists())
+    if criteria.cursor:
+        query = query.where(CallRecord.id < criteria.cursor)
+    rows = list(db.session.scalars(query.order_by(CallRecord.id.desc()).limit(criteria.per_page + 1)))
+    more = len(rows) > criteria.per_page
+    rows = rows[: criteria.per_page]
+    return rows, (str(rows[-1].id) if more and rows else None)

@@ -1,0 +1,1 @@
+"""Complaint staff: audit of what staff looked at, revealed and did."""

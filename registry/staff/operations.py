@@ -1,0 +1,52 @@
+"""Staff actions and their audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from registry.errors import InvalidInput, NotFound
+from registry.extensions import db
+from registry.staff.models import StaffAudit
+
+MIN_REASON = 10
+
+
+def audit(staff_id: int, action: str, target: str | None = None, reason: str | None = None,
+          detail: dict | None = None) -> StaffAudit:
+    entry = StaffAudit(staff_id=staff_id, action=action, target=target, reason=reason, detail=detail or {})
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def require_reason(reason: object) -> str:
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+        raise InvalidInput(f"Give a reason of at least {MIN_REASON} characters; it is kept in the audit log.",
+                           field="reason")
+    if len(reason) > 500:
+        raise InvalidInput("The reason must be at most 500 characters.", field="reason")
+    return reason.strip()
+
+
+def reveal_call_number(staff_id: int, record_id: int, side: object, reason: object) -> str:
+    """A call leg's real number, for a stated reason that is audited."""
+    from registry.calllog.models import CallRecord
+
+    reason = require_reason(reason)
+    if side not in ("from", "to"):
+        raise InvalidInput("Say which number to reveal: 'from' or 'to'.", field="side")
+    record = db.session.get(CallRecord, record_id)
+    if record is None:
+        raise NotFound("No such call record.")
+    number = record.from_number if side == "from" else record.to_number
+    if number is None:
+        raise NotFound("That leg has no number to reveal.", field="side")
+    audit(staff_id, "reveal", f"call_record:{record.id}:{side}", reason)
+    return number
+
+
+def audit_log(limit: int = 100, before_id: int | None = None) -> list[StaffAudit]:
+    query = select(StaffAudit).order_by(StaffAudit.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(StaffAudit.id < before_id)
+    return list(db.session.scalars(query))
