@@ -106,3 +106,16 @@ def make_callable_merchant(number: str = "+8613800138000", name: str = "Tea Hous
     merchant = make_merchant(name=name, business_hours=hours or ALWAYS_OPEN)
     make_number(merchant, number, status="verified")
     return merchant
+
+
+def make_call_record(merchant=None, *, from_number="+8613700137000", to_number="+8613800138000",
+                     kind="relay", status="completed", proxy="+8613900000001", callback_request_id=None,
+                     sid=None):
+    from registry.calllog.operations import open_leg
+
+    record = open_leg(sid or f"CA{next(_serial):032d}", kind=kind, direction="inbound",
+                      from_number=from_number, to_number=to_number, status=status, proxy_number=proxy,
+                      merchant_id=merchant.id if merchant else None)
+    record.callback_request_id = callback_request_id
+    db.session.commit()
+    return record
