@@ -28,8 +28,12 @@ def canonical(seq: int, call_sid: str | None, kind: str, source: str, data: dict
     ).encode()
 
 
-def link(payload: bytes, prev_hash: str) -> str:
-    return hashlib.sha256(payload + bytes.fromhex(prev_hash)).hexdigest()
+def digest_of(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def link(digest: str, prev_hash: str) -> str:
+    return hashlib.sha256(bytes.fromhex(digest) + bytes.fromhex(prev_hash)).hexdigest()
 
 
 def _lock_head() -> ChainHead:
@@ -58,10 +62,10 @@ def append(kind: str, source: str, data: dict, call_sid: str | None = None,
     if dedupe_key and _exists(dedupe_key):  # stored while we waited for the lock
         return None
     seq, recorded_at = head.seq + 1, utcnow()
-    payload = canonical(seq, call_sid, kind, source, data, dedupe_key, recorded_at)
+    digest = digest_of(canonical(seq, call_sid, kind, source, data, dedupe_key, recorded_at))
     event = CallEvent(seq=seq, call_sid=call_sid, kind=kind, source=source, data=data,
-                      dedupe_key=dedupe_key, recorded_at=recorded_at, prev_hash=head.hash,
-                      hash=link(payload, head.hash))
+                      dedupe_key=dedupe_key, recorded_at=recorded_at, digest=digest, prev_hash=head.hash,
+                      hash=link(digest, head.hash))
     head.seq, head.hash = seq, event.hash
     db.session.add(event)
     db.session.flush()
@@ -92,9 +96,12 @@ def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = N
     for event in events:
         if event.seq != expected_seq:
             return ChainReport(count, expected_seq, f"event {expected_seq} is missing")
-        payload = canonical(event.seq, event.call_sid, event.kind, event.source, event.data,
-                            event.dedupe_key, event.recorded_at)
-        if event.prev_hash != prev or link(payload, prev) != event.hash:
+        if event.redacted_at is None:
+            payload = canonical(event.seq, event.call_sid, event.kind, event.source, event.data,
+                                event.dedupe_key, event.recorded_at)
+            if digest_of(payload) != event.digest:
+                return ChainReport(count, event.seq, f"event {event.seq} was altered")
+        if event.prev_hash != prev or link(event.digest, prev) != event.hash:
             return ChainReport(count, event.seq, f"event {event.seq} was altered")
         prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
     head = head or db.session.get(ChainHead, 1)

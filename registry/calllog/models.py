@@ -51,8 +51,11 @@ class CallRecord(db.Model):
 class CallEvent(db.Model):
     """One status callback or routing decision; never updated, never deleted.
 
-    `hash = SHA-256(canonical(event) || previous hash)`, so changing or
-    removing any row breaks every hash after it (`calllog verify`).
+    `digest = SHA-256(canonical(event))` and `hash = SHA-256(digest || previous
+    hash)`, so changing or removing any row breaks the chain from there on
+    (`calllog verify`). Hashing the digest rather than the canonical bytes
+    themselves lets retention erase an event's content (`redacted_at`) while
+    the chain still verifies: the digest stays as the event's witness.
     """
 
     __tablename__ = "call_events"
@@ -67,6 +70,8 @@ class CallEvent(db.Model):
     # Identifies a webhook delivery, so Twilio's retries are stored once.
     dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    digest: Mapped[str] = mapped_column(String(64))
+    redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -60,3 +60,14 @@ def test_calllog_verify_command(runner, db):
     broken = runner.invoke(args=["calllog", "verify"])
     assert broken.exit_code == 1
     assert "BROKEN at event 4" in broken.output
+
+
+def test_a_redacted_event_still_verifies_but_a_forged_digest_does_not(db):
+    fill(db)
+    db.session.execute(text("UPDATE call_events SET data = :d, redacted_at = CURRENT_TIMESTAMP WHERE seq = 2"),
+                       {"d": "{}"})
+    db.session.commit()
+    assert verify().ok
+    db.session.execute(text("UPDATE call_events SET digest = :h WHERE seq = 2"), {"h": "cd" * 32})
+    db.session.commit()
+    assert verify().broken_at == 2
