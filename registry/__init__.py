@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
     from registry.calllog.api import bp as calllog_api
+    from registry.calllog.views import bp as calllog_views
     from registry.extensions import csrf
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.public import bp as public_views
     from registry.shoppers.api import bp as shoppers_api
     from registry.shoppers.views import bp as shoppers_views
+    from registry.staff.views import bp as staff_views
 
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, calllog_api):
         # The JSON API authenticates by bearer token or by the session; with
@@ -87,7 +89,8 @@ def register_blueprints(app: Flask) -> None:
     for webhooks in (twilio_webhooks, callback_webhooks):
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
-    for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views):
+    for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
+                      calllog_views, staff_views):
         app.register_blueprint(blueprint)
 
 

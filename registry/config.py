@@ -40,6 +40,13 @@ INT_TUNABLES: dict[str, int] = {
     "VERIFY_SENDS_PER_IP_HOUR": 20,
     "VERIFY_SENDS_PER_ACCOUNT_DAY": 30,
     "API_MAX_PER_PAGE": 100,
+    # Evidence: retention of personal data in the call log, and copying recordings.
+    "RETENTION_CALL_RECORDS_DAYS": 730,
+    "RETENTION_RECORDINGS_DAYS": 183,
+    "RECORDING_COPY_MAX_ATTEMPTS": 8,
+    "RECORDING_COPY_RETRY_SECONDS": 60,
+    # Processes that walk the hash chain in parallel (0: one per CPU).
+    "CALLLOG_VERIFY_WORKERS": 0,
 }
 STR_TUNABLES: dict[str, str] = {
     "SHOPPER_CALL_HOURS": "08:00-21:00",
@@ -135,6 +142,9 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
         config[name] = env.get(name, default)
     for name, default in BOOL_TUNABLES.items():
         config[name] = _parse_bool(name, env[name]) if name in env else default
+    # Where copied call recordings are kept; empty means `recordings/` in the app's
+    # instance folder (resolved when used, so a test app's own instance folder counts).
+    config["RECORDINGS_DIR"] = env.get("RECORDINGS_DIR", "")
 
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -60,10 +60,32 @@ def _end_expired_bindings(app: Flask) -> int:
     return end_expired()
 
 
+def _copy_recordings(app: Flask) -> dict:
+    from registry.calllog.recordings import copy_recordings
+
+    return copy_recordings(app)
+
+
+def _apply_retention(app: Flask):
+    from registry.calllog.retention import retention_job
+
+    return retention_job(app)
+
+
+def _verify_call_log(app: Flask) -> str:
+    from registry.calllog.verification import verify_call_log
+
+    return verify_call_log(app)
+
+
+DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks),
     Job("lapse-verifications", 3600, _lapse_verifications),
     Job("end-expired-bindings", 60, _end_expired_bindings),
+    Job("copy-recordings", 60, _copy_recordings),
+    Job("retention", DAY, _apply_retention),
+    Job("verify-call-log", DAY, _verify_call_log),
 )
 
 
@@ -97,7 +119,9 @@ def build_scheduler(app: Flask):
 
     scheduler = BlockingScheduler(
         jobstores={"default": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        # A thread per job (each runs one instance at a time): a long daily job, such as
+        # walking the call log's chain, never delays the two-second dispatch.
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",
     )

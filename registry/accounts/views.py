@@ -22,6 +22,8 @@ def _landing() -> str:
     """Where a signed-in user goes by default."""
     if current_user.is_authenticated and current_user.is_merchant:
         return url_for("merchants.dashboard")
+    if current_user.is_authenticated and current_user.is_staff:
+        return url_for("staff.dashboard")
     return url_for("public.home")
 
 

@@ -10,6 +10,14 @@ Twilio whether that call exists (calls from the proxy to the merchant since
 the attempt began) and adopts it, so no attempt is ever placed twice; if
 Twilio has no such call, the attempt is closed as not placed and the
 request is due again at once.
+
+A pass (`dispatch_once`, run by the scheduler's job every 2 s) does not stop
+at one batch: for up to `pass_seconds` it claims batch after batch while
+work is due, and waits for the next `due_at` when that falls inside the
+pass, so a request due between two runs of the job is placed within moments
+of falling due, and a burst is worked off without waiting for ticks. Each
+claim is sized to what the pass can still place in its time, so the pass
+ends before the job's next run; whatever a pass claims, it places.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import joinedload
 
 from registry.callbacks import outcomes
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
@@ -41,6 +50,8 @@ class DispatchSettings:
     lease: timedelta = timedelta(seconds=120)
     calls_per_second: float = 1.0  # 0 = unthrottled
     batch: int = 50
+    # How long one pass goes on claiming (the job runs every 2 s); 0 claims one batch only.
+    pass_seconds: float = 1.5
     binding_ttl: timedelta = timedelta(hours=72)
     proxy_cap: int = 200
     max_attempts: int = 3
@@ -61,23 +72,30 @@ class Urls:
         return f"{self.base}/webhooks/twilio/callback/status?attempt={attempt_id}&leg={leg}"
 
 
-def claim_due(settings: DispatchSettings, now: datetime | None = None) -> list[int]:
-    """Take up to `batch` due requests (or ones whose lease ran out) for this worker."""
+def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Take up to `limit` (default `batch`) due requests, or ones whose lease ran out, for this
+    worker; their ids, earliest due first."""
     now = now or utcnow()
     due = (CallbackRequest.status == "scheduled") & (CallbackRequest.due_at <= now)
     stale = (CallbackRequest.status == "calling") & (CallbackRequest.lease_until < now)
     query = select(CallbackRequest.id).where(due | stale).order_by(CallbackRequest.due_at) \
-        .limit(settings.batch)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        query = query.with_for_update(skip_locked=True)
+        .limit(settings.batch if limit is None else limit)
+    lease = {"status": "calling", "lease_owner": settings.worker, "lease_until": now + settings.lease}
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement: the rows are locked (skipping those another scheduler holds) and leased.
+        rows = db.session.execute(
+            update(CallbackRequest).where(CallbackRequest.id.in_(query.with_for_update(skip_locked=True)
+                                                                 .scalar_subquery()), due | stale)
+            .values(**lease).returning(CallbackRequest.id, CallbackRequest.due_at)
+            .execution_options(synchronize_session=False)).all()
+        db.session.commit()
+        return [row.id for row in sorted(rows, key=lambda row: row.due_at)]
     claimed = []
     for request_id in db.session.scalars(query).all():
-        # Compare-and-set: on SQLite this is the lock; on PostgreSQL the row is already ours.
+        # Compare-and-set: on SQLite this is the lock.
         result = db.session.execute(
             update(CallbackRequest).where(CallbackRequest.id == request_id, due | stale)
-            .values(status="calling", lease_owner=settings.worker, lease_until=now + settings.lease)
-            .execution_options(synchronize_session=False))
+            .values(**lease).execution_options(synchronize_session=False))
         if result.rowcount == 1:
             claimed.append(request_id)
     db.session.commit()
@@ -104,11 +122,17 @@ def _release(request: CallbackRequest, status: str = "calling") -> None:
 
 def place(gateway: TelephonyGateway, request_id: int, settings: DispatchSettings, urls: Urls) -> str:
     """Place (or reconcile) the call for one claimed request; returns what happened."""
-    request = db.session.get(CallbackRequest, request_id)
-    if request is None or request.lease_owner != settings.worker:
+    # The request, its attempts, its store with the store's numbers, and its shopper: one query.
+    row = db.session.execute(
+        select(CallbackRequest, Merchant, Shopper)
+        .join(Merchant, Merchant.id == CallbackRequest.merchant_id)
+        .join(Shopper, Shopper.id == CallbackRequest.shopper_id)
+        .where(CallbackRequest.id == request_id)
+        .options(joinedload(CallbackRequest.attempts), joinedload(Merchant.numbers))
+    ).unique().first()
+    if row is None or row[0].lease_owner != settings.worker:
         return "lost lease"
-    merchant = db.session.get(Merchant, request.merchant_id)
-    shopper = db.session.get(Shopper, request.shopper_id)
+    request, merchant, shopper = row
     number = callable_number(merchant)
     pending = next((a for a in request.attempts if a.state == "placing"), None)
     if pending is not None and number is not None:
@@ -148,10 +172,13 @@ def place(gateway: TelephonyGateway, request_id: int, settings: DispatchSettings
     attempt = CallbackAttempt(request=request, seq=len(request.attempts) + 1,
                               proxy_number=binding.proxy_number.e164)
     db.session.add(attempt)
+    db.session.flush()
+    # Read before the commit expires them: reading them after it would cost a query each.
+    attempt_id, to, from_ = attempt.id, number.e164, attempt.proxy_number
     db.session.commit()  # the attempt exists before Twilio hears of it
     try:
-        sid = gateway.create_call(to=number.e164, from_=attempt.proxy_number, url=urls.answer(attempt.id),
-                                  status_callback=urls.status(attempt.id, "merchant"))
+        sid = gateway.create_call(to=to, from_=from_, url=urls.answer(attempt_id),
+                                  status_callback=urls.status(attempt_id, "merchant"))
     except ProviderError as exc:
         attempt.state, attempt.outcome, attempt.ended_at = "ended", "provider_error", utcnow()
         if exc.retryable:
@@ -161,12 +188,18 @@ def place(gateway: TelephonyGateway, request_id: int, settings: DispatchSettings
             outcomes.finish(request, "failed", f"the call could not be placed (Twilio {exc.code})")
         db.session.commit()
         return "provider error"
-    if attempt.merchant_call_sid is None:  # a fast status callback may have set it already
-        attempt.merchant_call_sid = sid
-    if attempt.state == "placing":
-        attempt.state, attempt.placed_at = "placed", utcnow()
-    if request.status == "calling":
-        _release(request)
+    # A fast status callback may have stored the SID, ended the attempt or moved the request on
+    # already: each change is made in the database only where it still applies.
+    placing = CallbackAttempt.state == "placing"
+    db.session.execute(
+        update(CallbackAttempt).where(CallbackAttempt.id == attempt_id)
+        .values(merchant_call_sid=func.coalesce(CallbackAttempt.merchant_call_sid, sid),
+                state=case((placing, "placed"), else_=CallbackAttempt.state),
+                placed_at=case((placing, utcnow()), else_=CallbackAttempt.placed_at))
+        .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(CallbackRequest).where(CallbackRequest.id == request_id, CallbackRequest.status == "calling")
+        .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
     db.session.commit()
     return "placed"
 
@@ -188,23 +221,70 @@ class Throttle:
         self.next_at = now + self.interval
 
 
+def _next_due_in(now: datetime) -> float | None:
+    """Seconds until the next scheduled request falls due (None if none is waiting)."""
+    moment = db.session.scalar(select(func.min(CallbackRequest.due_at)).where(
+        CallbackRequest.status == "scheduled", CallbackRequest.due_at > now))
+    db.session.rollback()  # no transaction stays open while the pass waits
+    return None if moment is None else (as_utc(moment) - now).total_seconds()
+
+
+# A pass's first claim is small: until it has timed its own placements it cannot know how
+# many fit in the pass (under load one can take a tenth of a second or more).
+FIRST_CLAIM = 5
+
+
 def dispatch_once(gateway: TelephonyGateway, settings: DispatchSettings, urls: Urls,
-                  throttle: Throttle | None = None, stop=lambda: False) -> dict[str, int]:
-    """One pass: claim what is due and place each call, throttled."""
+                  throttle: Throttle | None = None, stop=lambda: False,
+                  clock=time.monotonic, sleep=time.sleep) -> dict[str, int]:
+    """One pass: claim what is due and place each call, throttled, for up to `pass_seconds`."""
     throttle = throttle or Throttle(settings.calls_per_second)
     counts: dict[str, int] = {}
-    for request_id in claim_due(settings):
-        if stop():
-            break  # SIGTERM: the rest keep their lease and are picked up when it runs out
-        throttle.wait()
-        try:
-            result = place(gateway, request_id, settings, urls)
-        except Exception:
-            db.session.rollback()
-            log.exception("placing callback %s failed; its lease will expire and it is retried", request_id)
-            result = "error"
-        counts[result] = counts.get(result, 0) + 1
+    deadline = clock() + settings.pass_seconds
+    placed, placing_time = 0, 0.0
+    each = throttle.interval  # what one placement takes, as far as the pass knows yet
+    # With no time to go on, one batch (the pass of old); else a first claim that surely fits.
+    limit = max(1, _claim_size(settings, settings.pass_seconds, each)) if settings.pass_seconds > 0 \
+        else settings.batch
+    while not stop():
+        claimed = claim_due(settings, limit=limit)
+        if not claimed:
+            remaining = deadline - clock()
+            wait = _next_due_in(utcnow()) if remaining > 0 else None
+            if wait is None or wait >= remaining:
+                break
+            while wait > 0 and not stop():  # wake up for SIGTERM too
+                sleep(min(wait, 0.25))
+                wait -= 0.25
+            continue
+        for request_id in claimed:
+            if stop():
+                break  # SIGTERM: the rest keep their lease and are picked up when it runs out
+            started = clock()
+            throttle.wait()
+            try:
+                result = place(gateway, request_id, settings, urls)
+            except Exception:
+                db.session.rollback()
+                log.exception("placing callback %s failed; its lease will expire and it is retried",
+                              request_id)
+                result = "error"
+            counts[result] = counts.get(result, 0) + 1
+            placed, placing_time = placed + 1, placing_time + clock() - started
+        if placed:
+            each = max(placing_time / placed, throttle.interval)
+        remaining = deadline - clock()
+        limit = _claim_size(settings, remaining, each)
+        if remaining <= 0 or limit < 1:
+            break
     return counts
+
+
+def _claim_size(settings: DispatchSettings, remaining: float, each: float) -> int:
+    """How many requests fit in `remaining` seconds of a pass at `each` seconds per placement."""
+    if each <= 0:
+        return min(settings.batch, FIRST_CLAIM)
+    return min(settings.batch, int(remaining / each))
 
 
 def settings_from_config(config, worker: str) -> DispatchSettings:

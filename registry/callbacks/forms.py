@@ -143,6 +143,7 @@ MESSAGES = {
     "This store is suspended and cannot take callback requests.":
         N_("This store is suspended and cannot take callback requests."),
     "This store has no verified phone number yet.": N_("This store has no verified phone number yet."),
+    "This store's phone number is suspended.": N_("This store's phone number is suspended."),
     "This store has not set its business hours.": N_("This store has not set its business hours."),
     "That time has already passed.": N_("That time has already passed; choose another."),
     "Choose a time within the next 7 days.": N_("Choose a time within the next 7 days."),

@@ -46,6 +46,8 @@ def unavailable_reason(merchant: Merchant) -> str | None:
     if merchant.status != "active":
         return "This store is suspended and cannot take callback requests."
     if callable_number(merchant) is None:
+        if any(n.status == "suspended" for n in merchant.numbers):
+            return "This store's phone number is suspended."
         return "This store has no verified phone number yet."
     if not any(merchant.business_hours.get(day) for day in merchant.business_hours):
         return "This store has not set its business hours."

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from registry.extensions import db
 from registry.phones import EncryptedPhone
@@ -19,10 +21,23 @@ STATUS_RANK = {
     "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4,
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
+# A recording's copy into the platform's storage (`recordings.py`): none yet (NULL),
+# `pending` (a try failed; retried at `recording_retry_at`), `stored`, `failed` (gave
+# up), `deleted` (retention removed it, or it expired before it was ever copied).
+RECORDING_STATUSES = ("pending", "stored", "failed", "deleted")
+_RECORDING_DUE = text(
+    "recording_url IS NOT NULL AND (recording_status IS NULL OR recording_status = 'pending')")
 
 
 class CallRecord(db.Model):
     __tablename__ = "call_records"
+    __table_args__ = (
+        # A store's calls in a period (the staff console's commonest search).
+        Index("ix_call_records_merchant_created", "merchant_id", "created_at"),
+        # The copy job's queue: only recordings not yet stored are in it.
+        Index("ix_call_records_recording_due", "recording_retry_at",
+              postgresql_where=_RECORDING_DUE, sqlite_where=_RECORDING_DUE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(34), unique=True)
@@ -46,6 +61,37 @@ class CallRecord(db.Model):
     duration_seconds: Mapped[int | None] = mapped_column()
     recording_sid: Mapped[str | None] = mapped_column(String(34))
     recording_url: Mapped[str | None] = mapped_column(String(500))
+    recording_status: Mapped[str | None] = mapped_column(String(16))
+    recording_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    recording_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recording_stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recording_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Set when retention erased the leg's personal data (numbers, their hashes and masks).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def canonical_json(value) -> str:
+    """The one text form of a JSON value the chain hashes: keys sorted, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class CanonicalJSON(TypeDecorator):
+    """JSON stored as `canonical_json` writes it (the values read back are the same).
+
+    An event's stored `data` is then, byte for byte, the `data` part of what
+    its digest covers, so verifying on PostgreSQL (whose `json` type accepts
+    only valid JSON) can hash the stored text without parsing it again.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            from psycopg.types.json import Json
+
+            return lambda value: None if value is None else Json(value, dumps=canonical_json)
+        return lambda value: None if value is None else canonical_json(value)
 
 
 class CallEvent(db.Model):
@@ -66,7 +112,7 @@ class CallEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(24))  # status, routing, dial, sms, recording
     source: Mapped[str] = mapped_column(String(16))  # twilio or app
     # Masked numbers only: the log is read by staff who have not revealed anything.
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict] = mapped_column(CanonicalJSON)
     # Identifies a webhook delivery, so Twilio's retries are stored once.
     dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -109,3 +155,17 @@ class ChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainVerification(db.Model):
+    """The outcome of one walk of the hash chain (the daily job, or `calllog verify`)."""
+
+    __tablename__ = "call_log_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    ok: Mapped[bool] = mapped_column()
+    events: Mapped[int] = mapped_column()
+    broken_at: Mapped[int | None] = mapped_column()  # the seq of the first broken link
+    reason: Mapped[str | None] = mapped_column(String(200))
+    seconds: Mapped[float] = mapped_column(Float)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit
 
 from requests import RequestException
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from registry.telephony.routing import RefusedHost, RoutingHttpClient
+from registry.telephony.routing import RefusedHost, RoutingHttpClient, route_url
 
 __all__ = ["CheckResult", "ProviderError", "RefusedHost", "TelephonyGateway", "VerificationNotFound"]
 
@@ -19,6 +22,12 @@ INVALID_PARAMETER = 60200
 MAX_CHECK_ATTEMPTS = 60202
 MAX_SEND_ATTEMPTS = 60203
 NOT_FOUND = 20404
+
+# A recording's media path, as Twilio gives it in `RecordingUrl` (the extension picks the format).
+RECORDING_PATH = re.compile(
+    r"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Recordings/RE[0-9a-fA-F]{32}(\.wav|\.mp3)?$")
+MEDIA_CHUNK = 64 * 1024
+MAX_REDIRECTS = 3
 
 
 class ProviderError(RuntimeError):
@@ -165,6 +174,57 @@ class TelephonyGateway:
         """Recent calls between two numbers (to reconcile a call whose SID was lost)."""
         calls = self._call(self.client.calls.list, to=to, from_=from_, limit=20)
         return [{"sid": c.sid, "status": c.status, "date_created": c.date_created} for c in calls]
+
+    # Recordings -----------------------------------------------------------
+
+    def download_recording(self, url: str, out: BinaryIO, extension: str = ".wav") -> int:
+        """Write recording `url`'s audio to `out`; returns the number of bytes written.
+
+        `url` is a `RecordingUrl` from a webhook: Twilio's own
+        (`https://api.twilio.com/2010-04-01/.../Recordings/RE...`) or the same
+        path under `TWILIO_API_URL`. It goes through the same routing as every
+        SDK request, with the account's credentials. The SDK's `request()`
+        returns the body decoded as text, which would corrupt audio, so the
+        bytes are streamed through the SDK client's own `requests` session.
+        Twilio answers media requests with a redirect to its storage: that is
+        followed over HTTPS only, without the credentials. `ProviderError` on
+        any failure (`retryable` says whether trying later may help).
+        """
+        target = self._recording_target(url, extension)
+        session, auth = self._http.session, (self.account_sid, self._auth_token)
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                with session.get(target, auth=auth, stream=True, timeout=self._http.timeout,
+                                 allow_redirects=False) as response:
+                    if response.is_redirect:
+                        target, auth = urljoin(target, response.headers["Location"]), None
+                        if urlsplit(target).scheme != "https":
+                            raise ProviderError("recording redirect to a non-HTTPS location refused")
+                        continue
+                    if response.status_code != 200:
+                        raise ProviderError(f"recording download answered HTTP {response.status_code}",
+                                            status=response.status_code)
+                    written = 0
+                    for chunk in response.iter_content(MEDIA_CHUNK):
+                        out.write(chunk)
+                        written += len(chunk)
+                    return written
+        except RequestException as exc:
+            raise ProviderError(f"recording download failed: {type(exc).__name__}") from None
+        raise ProviderError("recording download redirected too often")
+
+    def _recording_target(self, url: str, extension: str) -> str:
+        """The routed media URL for `url`; `RefusedHost` unless it is a recording of Twilio's."""
+        parts = urlsplit(url)
+        base = (self._http.api_base_url or "").rstrip("/")
+        if base and url.startswith(base + "/"):
+            # Already routed (the simulator hands out its own address): back to Twilio's form.
+            product, _, rest = url[len(base) + 1:].partition("/")
+            parts = urlsplit(f"https://{product}.twilio.com/{rest}")
+        if not RECORDING_PATH.match(parts.path) or parts.query or parts.fragment:
+            raise RefusedHost("not a Twilio recording URL")
+        path = parts.path if parts.path.endswith((".wav", ".mp3")) else parts.path + extension
+        return route_url(f"{parts.scheme}://{parts.netloc}{path}", self._http.api_base_url)
 
     # Webhooks -------------------------------------------------------------
 

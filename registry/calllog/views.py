@@ -1,0 +1,146 @@
+"""HTML: a merchant's own call history, and complaints from the two parties to a call.
+
+`/merchant/calls` lists the store's calls (masked numbers, newest first,
+paged) and the complaints about the store; each call has a "report a
+problem" page. A shopper reports a problem with a callback from its status
+page (`/callbacks/<id>/complaint`). Another party's call or request is 404,
+revealing nothing. Each view parses its form, calls one operation, commits
+once and redirects; a refusal shows the form again with the message by its
+field.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from registry.accounts.auth import merchant_required
+from registry.callbacks import operations as callbacks
+from registry.callbacks.forms import local_moment
+from registry.calllog import complaints
+from registry.calllog.complaints import MAX_TEXT
+from registry.calllog.models import CallRecord
+from registry.calllog.search import CallSearch, search
+from registry.errors import AppError, NotFound
+from registry.extensions import db
+from registry.i18n import N_, translate_message
+from registry.merchants.models import Merchant
+from registry.merchants.operations import merchant_of
+from registry.pages import error_page, refuse, register_page_errors, render_form
+from registry.shoppers.auth import current_shopper
+
+bp = Blueprint("calllog", __name__)
+register_page_errors(bp)
+
+CATEGORIES = {
+    "harassment": _l("Harassment: unwanted or repeated calls"),
+    "no_call": _l("The promised call never came"),
+    "misleading": _l("Misleading information"),
+    "rude": _l("Rude or abusive"),
+    "other": _l("Something else"),
+}
+PER_PAGE = 25
+# What the complaint operations say (in English, for the API) -> what the pages say.
+MESSAGES = {
+    "Say what happened.": N_("Say what happened."),
+    f"The text must be at most {MAX_TEXT} characters.": N_("Please keep it under 2000 characters."),
+    "No such call.": N_("No such call."),
+    "No such callback request.": N_("No such callback request."),
+    "That call is not linked to a store.": N_("That call is not linked to a store."),
+}
+
+
+def _localize(error: AppError) -> AppError:
+    if error.message in MESSAGES:
+        error.message = _(MESSAGES[error.message])
+    elif error.field == "category":
+        error.message = _("Choose what went wrong.")
+    else:
+        error.message = translate_message(error.message)
+    return error
+
+
+bp.register_error_handler(AppError, lambda error: error_page(_localize(error)))
+
+
+class ComplaintForm(FlaskForm):
+    """What went wrong (a category) and what happened (free text)."""
+    category = RadioField(_l("What went wrong?"), validate_choice=False,
+                          choices=[SelectChoice(value, label) for value, label in CATEGORIES.items()])
+    text = TextAreaField(_l("What happened"), render_kw={"rows": 5, "maxlength": MAX_TEXT},
+                         description=_l("When it happened and what was said. Complaint staff read this."))
+
+
+def _store() -> Merchant:
+    store = merchant_of(current_user.id)
+    if store is None:
+        raise NotFound("No such store.")
+    return store
+
+
+@bp.get("/merchant/calls")
+@merchant_required
+def history():
+    """The store's calls and the complaints about it."""
+    store = merchant_of(current_user.id)
+    if store is None:
+        return redirect(url_for("merchants.new_store"))
+    raw = request.args.get("cursor", "")
+    after = int(raw) if raw.isdigit() and len(raw) < 18 else None  # a bad cursor means the first page
+    records, cursor = search(CallSearch(cursor=after, per_page=PER_PAGE), only_merchant_id=store.id)
+    return render_template("calllog/history.html", store=store, records=records, next_cursor=cursor,
+                           paged=after is not None, when=lambda t: local_moment(t, store.timezone),
+                           complaints=complaints.complaints_for(merchant_id=store.id), categories=CATEGORIES)
+
+
+def _own_record(record_id: int, store: Merchant) -> CallRecord:
+    record = db.session.get(CallRecord, record_id)
+    if record is None or record.merchant_id != store.id:
+        raise NotFound("No such call.")
+    return record
+
+
+@bp.route("/merchant/calls/<int:record_id>/complaint", methods=["GET", "POST"])
+@merchant_required
+def merchant_complaint(record_id: int):
+    """A merchant reports a problem with one of its calls (an abusive caller, say)."""
+    store = _store()
+    record = _own_record(record_id, store)
+    form = ComplaintForm()
+    context = {"store": store, "record": record, "when": lambda t: local_moment(t, store.timezone)}
+    if form.validate_on_submit():
+        try:
+            complaints.file_by_merchant(current_user.id, record.id, form.category.data, form.text.data)
+        except AppError as error:
+            return refuse(_localize(error), "calllog/merchant_complaint.html", form, **context)
+        db.session.commit()
+        flash(_("Thank you. Complaint staff will look into this call."), "success")
+        return redirect(url_for(".history"))
+    return render_form("calllog/merchant_complaint.html", form, **context)
+
+
+@bp.route("/callbacks/<int:request_id>/complaint", methods=["GET", "POST"])
+def shopper_complaint(request_id: int):
+    """A shopper reports a problem with their callback (only their own; anyone else gets 404)."""
+    shopper = current_shopper()
+    if shopper is None:
+        raise NotFound("No such callback request.")
+    callback = callbacks.visible_request(request_id, shopper_id=shopper.id)
+    store = db.session.get(Merchant, callback.merchant_id)
+    form = ComplaintForm()
+    context = {"callback": callback, "store": store}
+    if form.validate_on_submit():
+        try:
+            complaints.file_by_shopper(shopper, None, callback.id, form.category.data, form.text.data)
+        except AppError as error:
+            return refuse(_localize(error), "calllog/shopper_complaint.html", form, **context)
+        db.session.commit()
+        flash(_("Thank you. Complaint staff will look into it; you can follow your callback here."),
+              "success")
+        return redirect(url_for("callbacks.status", request_id=callback.id))
+    return render_form("calllog/shopper_complaint.html", form, **context)

@@ -1,0 +1,162 @@
+"""Read-only queries behind the staff console: the dashboard's charts and the complaint queue.
+
+Counts are made by the database (grouped by UTC day), never by loading the
+log into memory. Each chart comes back as bars with their share of the
+largest, so the template only draws them (inline SVG, no script, no CDN).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, func, select
+
+from registry.accounts.models import User
+from registry.calllog.models import CallRecord, Complaint
+from registry.extensions import db
+from registry.masking import pool
+from registry.merchants.models import Merchant
+from registry.timeutil import as_utc, utcnow
+
+DAYS = 14
+TOP_MERCHANTS = 10
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart."""
+    label: str
+    value: float
+    shown: str  # the value as printed beside the bar
+    share: float  # 0..1 of the chart's scale
+
+
+def _bars(items: list[tuple[str, float, str]], scale: float | None = None) -> list[Bar]:
+    top = scale or max((value for _, value, _ in items), default=0) or 1
+    return [Bar(label, value, shown, min(1.0, value / top)) for label, value, shown in items]
+
+
+def _utc_day(column):
+    """The UTC calendar day of a timestamp column, on either backend."""
+    if db.engine.dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)  # SQLite keeps UTC timestamps as text
+
+
+@dataclass(frozen=True)
+class DailyCalls:
+    """The two per-day charts, oldest day first."""
+    calls: list[Bar]  # legs per day
+    answer_rate: list[Bar]  # answered share of the legs that rang someone
+    total: int
+
+
+def daily_calls(now: datetime | None = None, days: int = DAYS) -> DailyCalls:
+    """Calls per UTC day and the answer rate per day, for the last `days` days (today included)."""
+    today = as_utc(now or utcnow()).date()
+    first = today - timedelta(days=days - 1)
+    day = _utc_day(CallRecord.created_at)
+    rang = case((CallRecord.kind != "intercepted", 1), else_=0)
+    answered = case(((CallRecord.kind != "intercepted") & CallRecord.answered_at.is_not(None), 1), else_=0)
+    rows = db.session.execute(
+        select(day, func.count(CallRecord.id), func.sum(rang), func.sum(answered))
+        .where(CallRecord.created_at >= datetime.combine(first, time(0), tzinfo=UTC))
+        .group_by(day)).all()
+    by_day = {str(row[0])[:10]: (row[1], row[2] or 0, row[3] or 0) for row in rows}
+    dates = [first + timedelta(days=i) for i in range(days)]
+    counts = [(d, *by_day.get(d.isoformat(), (0, 0, 0))) for d in dates]
+    calls = _bars([(_short(d), total, str(total)) for d, total, _, _ in counts])
+    rates = _bars([(_short(d), (done / placed) if placed else 0, f"{round(100 * done / placed)}%" if placed
+                    else "–") for d, _, placed, done in counts], scale=1)
+    return DailyCalls(calls, rates, sum(total for _, total, _, _ in counts))
+
+
+def _short(day: date) -> str:
+    return day.strftime("%m-%d")
+
+
+def complaints_per_merchant(limit: int = TOP_MERCHANTS) -> list[Bar]:
+    """The stores with the most complaints, most first."""
+    count = func.count(Complaint.id)
+    rows = db.session.execute(
+        select(Merchant.id, Merchant.name, count).join(Complaint, Complaint.merchant_id == Merchant.id)
+        .group_by(Merchant.id, Merchant.name).order_by(count.desc(), Merchant.id).limit(limit)).all()
+    return _bars([(f"{name} (#{merchant_id})", n, str(n)) for merchant_id, name, n in rows])
+
+
+@dataclass(frozen=True)
+class PoolPressure:
+    """How full the proxy pool is."""
+    stats: pool.PoolStats
+    bars: list[Bar]  # bindings against capacity, numbers needed against numbers owned
+
+    @property
+    def short(self) -> bool:
+        """True when the pool has fewer numbers than the active bindings need."""
+        return self.stats.numbers_needed > self.stats.pool_size
+
+
+def _share(part: int, whole: int) -> float:
+    if whole:
+        return min(1.0, part / whole)
+    return 1.0 if part else 0.0
+
+
+def pool_pressure(default_cap: int) -> PoolPressure:
+    """Bindings against the pool's capacity, and the numbers the busiest party needs."""
+    stats = pool.stats(default_cap)
+    capacity = stats.pool_size * stats.cap
+    return PoolPressure(stats, [
+        Bar("bindings", stats.active_bindings, f"{stats.active_bindings} / {capacity}",
+            _share(stats.active_bindings, capacity)),
+        Bar("numbers", stats.numbers_needed, f"{stats.numbers_needed} / {stats.pool_size}",
+            _share(stats.numbers_needed, stats.pool_size)),
+    ])
+
+
+def last_verification():
+    """The last `calllog verify` result (`ran_at`, `ok`, `events`, `broken_at`, `reason`), if one is kept.
+
+    Returns `(available, result)`: `available` is False while the app keeps no
+    record of verification runs (`registry.calllog.verification` is absent).
+    """
+    try:
+        module = importlib.import_module("registry.calllog.verification")
+    except ModuleNotFoundError:
+        return False, None
+    last_result = getattr(module, "last_result", None)
+    return (True, last_result()) if callable(last_result) else (False, None)
+
+
+def complaint_queue(status: str | None, before_id: int | None, limit: int = 25):
+    """A page of complaints, newest first: `(complaints, next_before_id)`."""
+    query = select(Complaint).order_by(Complaint.id.desc()).limit(limit + 1)
+    if status:
+        query = query.where(Complaint.status == status)
+    if before_id:
+        query = query.where(Complaint.id < before_id)
+    rows = list(db.session.scalars(query))
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def open_complaints() -> int:
+    """How many complaints nobody has taken yet."""
+    return db.session.scalar(select(func.count(Complaint.id)).where(Complaint.status == "open")) or 0
+
+
+def merchant_names(ids) -> dict[int, str]:
+    """Store names by id, in one query."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))).all())
+
+
+def user_emails(ids) -> dict[int, str]:
+    """Staff e-mail addresses by user id, in one query."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())

@@ -1,0 +1,169 @@
+"""What the staff console asks and says: its forms, and the call log's words in the staff's language.
+
+The search form is a plain GET form whose field names are the API's filter
+names, so `registry.calllog.search.parse_search` checks it exactly as it
+checks `GET /api/v1/call-records`; the other forms carry the CSRF token and
+free text the operations check (reasons, resolutions).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from urllib.parse import urlencode
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from registry.i18n import N_, translate_message
+from registry.staff.operations import MIN_REASON
+from registry.timeutil import as_utc
+
+FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
+           "until", "has_complaint")
+PER_PAGE = 25
+
+CALL_STATUSES = {
+    "queued": _l("queued"), "initiated": _l("initiated"), "ringing": _l("ringing"),
+    "in-progress": _l("in progress"), "completed": _l("completed"), "busy": _l("busy"),
+    "no-answer": _l("no answer"), "failed": _l("failed"), "canceled": _l("canceled"),
+}
+CALL_KINDS = {
+    "callback_merchant_leg": _l("callback, store leg"), "callback_shopper_leg": _l("callback, shopper leg"),
+    "relay": _l("call through a platform number"), "intercepted": _l("intercepted (no binding)"),
+}
+ACTION_LABELS = {
+    "none": _l("No action"), "warn": _l("Warn the store"),
+    "suspend_number": _l("Suspend the store's number"), "block_shopper": _l("Block the shopper"),
+}
+COMPLAINT_STATUS_LABELS = {"open": _l("open"), "assigned": _l("assigned"), "resolved": _l("resolved")}
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+def _any(labels: dict) -> list[SelectChoice]:
+    return _choices({"": _l("Any"), **labels})
+
+
+class SearchForm(Form):
+    """The call-log filters (GET, no CSRF token: a search changes nothing but the audit log)."""
+
+    merchant_id = StringField(_l("Store ID"), render_kw={"inputmode": "numeric", "maxlength": 12})
+    phone = StringField(_l("Phone number"), description=_l("The shopper's or the store's, in any format."),
+                        render_kw={"inputmode": "tel", "maxlength": 64, "autocomplete": "off"})
+    proxy_number = StringField(_l("Platform number"), render_kw={"inputmode": "tel", "maxlength": 64})
+    call_sid = StringField(_l("Call SID"), render_kw={"maxlength": 64, "autocomplete": "off"})
+    order_ref = StringField(_l("Order number"), render_kw={"maxlength": 64, "autocomplete": "off"})
+    since = StringField(_l("From (UTC)"), render_kw={"type": "date"})
+    until = StringField(_l("To (UTC, inclusive)"), render_kw={"type": "date"})
+    status = SelectField(_l("Status"), choices=_any(CALL_STATUSES), validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=_any(CALL_KINDS), validate_choice=False)
+    has_complaint = SelectField(_l("Complaint"), validate_choice=False, choices=_any(
+        {"true": _l("With a complaint"), "false": _l("Without a complaint")}))
+
+
+def search_args(args) -> dict[str, str]:
+    """The filters as `parse_search` takes them; a plain "to" date includes that whole day."""
+    out = {name: args.get(name, "").strip() for name in FILTERS if args.get(name, "").strip()}
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", out.get("until", "")):
+        out["until"] += "T23:59:59.999999+00:00"
+    if args.get("cursor"):
+        out["cursor"] = args["cursor"]
+    out["per_page"] = str(PER_PAGE)
+    return out
+
+
+def filter_query(args, **extra) -> str:
+    """The current filters (as typed) as a query string, for paging and export links."""
+    kept = {name: args.get(name) for name in FILTERS if args.get(name)}
+    kept.update({k: v for k, v in extra.items() if v})
+    return urlencode(kept)
+
+
+class RevealForm(FlaskForm):
+    """Which side's real number to show, and why."""
+    side = RadioField(_l("Number"), default="from", validate_choice=False,
+                      choices=_choices({"from": _l("Caller (from)"), "to": _l("Called (to)")}))
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 500, "minlength": MIN_REASON},
+                           description=_l("At least 10 characters. Kept in the audit log with your name."))
+
+
+class AssignForm(FlaskForm):
+    """Only the CSRF token."""
+
+
+class ResolveForm(FlaskForm):
+    """The action taken against the store or shopper, and what staff found."""
+    action = RadioField(_l("Action"), default="none", validate_choice=False,
+                        choices=_choices(ACTION_LABELS))
+    resolution = TextAreaField(_l("Resolution"), render_kw={"rows": 3, "maxlength": 500},
+                               description=_l("What you found and why you chose this action (10 characters "
+                                              "or more). Kept in the audit log."))
+
+
+def utc_time(value: datetime | None) -> str:
+    """`2026-11-23 02:15:07 UTC`; staff compare times across zones, so the console speaks UTC."""
+    return as_utc(value).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "—"
+
+
+# What the call log's operations say (in English, for the API) -> what the console says.
+MESSAGES = {
+    "'until' is before 'since'.": N_("The end date is before the start date."),
+    "'has_complaint' is true or false.": N_("Choose with or without a complaint."),
+    "Give a reason of at least 10 characters; it is kept in the audit log.":
+        N_("Give a reason of at least 10 characters; it is kept in the audit log."),
+    "The reason must be at most 500 characters.": N_("The reason must be at most 500 characters."),
+    "Say which number to reveal: 'from' or 'to'.": N_("Choose which number to reveal."),
+    "That leg has no number to reveal.": N_("That leg has no number to reveal."),
+    "No such call record.": N_("No such call record."),
+    "No such complaint.": N_("No such complaint."),
+    "No such callback request.": N_("No such callback request."),
+    "This complaint is already resolved.": N_("This complaint is already resolved."),
+    "This complaint names no shopper to block.": N_("This complaint names no shopper to block."),
+    "No such shopper.": N_("No such shopper."),
+    "Choose a value from the list.": N_("Choose a value from the list."),
+    "Recordings are not stored on this server.": N_("Recordings are not stored on this server."),
+    "This call has no stored recording.": N_("This call has no stored recording."),
+}
+# (the operation's words with `%(name)s` for a value, the console's) for filters refused by name.
+FILLED = (
+    ("'%(name)s' must be a whole number of at least %(n)s.", N_("Enter a whole number.")),
+    ("'%(name)s' must be an ISO 8601 time with an offset.", N_("Enter a date as YYYY-MM-DD.")),
+    ("'%(name)s' needs a UTC offset, e.g. +08:00.", N_("Enter a date as YYYY-MM-DD.")),
+    ("'%(name)s' must lie between 2000 and 2100.", N_("Enter a date between 2000 and 2100.")),
+    ("'%(name)s' must be one of: %(values)s.", N_("Choose a value from the list.")),
+    ("'%(name)s' is at most 64 characters.", N_("At most 64 characters.")),
+    ("Choose an action: %(values)s.", N_("Choose an action.")),
+)
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    out = []
+    for said, shown in FILLED:
+        parts = re.split(r"%\((\w+)\)s", said)
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+        out.append((re.compile(regex, re.DOTALL), shown))
+    return tuple(out)
+
+
+def console_text(message: str) -> str:
+    """An operation's refusal in the staff's language (phone refusals through `translate_message`)."""
+    if message in MESSAGES:
+        return gettext(MESSAGES[message])
+    for pattern, shown in _patterns():
+        if pattern.fullmatch(message):
+            return gettext(shown)
+    return translate_message(message)
+
+
+def localize(error):
+    """The refusal with its message in the staff's language, for `pages.refuse`."""
+    error.message = console_text(error.message)
+    return error

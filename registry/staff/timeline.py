@@ -1,0 +1,151 @@
+"""What staff read to reconstruct a call: a leg with its events, a callback request's whole timeline.
+
+Everything here is read-only and shows masked numbers only; revealing a
+number is `registry.staff.operations.reveal_call_number`, audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext
+from sqlalchemy import or_, select
+
+from registry.callbacks.models import CallbackAttempt, CallbackRequest
+from registry.calllog.models import CallEvent, CallRecord, Complaint
+from registry.errors import NotFound
+from registry.extensions import db
+from registry.masking.models import Binding
+from registry.merchants.models import Merchant
+from registry.phones import format_international
+from registry.shoppers.models import Shopper
+from registry.staff.forms import utc_time
+from registry.timeutil import as_utc
+
+
+def events_of(call_sids) -> list[CallEvent]:
+    """The chained events of these calls, in log order."""
+    sids = sorted({sid for sid in call_sids if sid})
+    if not sids:
+        return []
+    return list(db.session.scalars(select(CallEvent).where(CallEvent.call_sid.in_(sids))
+                                   .order_by(CallEvent.seq)))
+
+
+def event_detail(event: CallEvent) -> str:
+    """An event's data as `key=value` pairs (masked numbers only; redacted content says so)."""
+    if event.redacted_at is not None:
+        return gettext("content erased by retention on %(when)s", when=utc_time(event.redacted_at))
+    return " ".join(f"{key}={value}" for key, value in sorted((event.data or {}).items())
+                    if value not in (None, ""))
+
+
+def complaints_about(record: CallRecord | None = None, request_id: int | None = None) -> list[Complaint]:
+    """Complaints naming this call, or the callback request it belongs to."""
+    conditions = []
+    if record is not None:
+        conditions.append(Complaint.call_record_id == record.id)
+        request_id = request_id or record.callback_request_id
+    if request_id is not None:
+        conditions.append(Complaint.callback_request_id == request_id)
+    return list(db.session.scalars(select(Complaint).where(or_(*conditions)).order_by(Complaint.id)))
+
+
+@dataclass(frozen=True)
+class CallPage:
+    """One leg as the call page shows it."""
+    record: CallRecord
+    events: list[CallEvent]
+    merchant: Merchant | None
+    complaints: list[Complaint]
+
+
+def call_page(record_id: int) -> CallPage:
+    """A leg with its events, its store and the complaints about it (404 if there is none)."""
+    record = db.session.get(CallRecord, record_id)
+    if record is None:
+        raise NotFound("No such call record.")
+    merchant = db.session.get(Merchant, record.merchant_id) if record.merchant_id else None
+    return CallPage(record, events_of([record.call_sid]), merchant, complaints_about(record))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a callback request's timeline."""
+    at: datetime
+    what: str
+    source: str  # app, twilio, or shopper for the request itself
+    detail: str = ""
+    call_sid: str | None = None
+    record_id: int | None = None
+
+
+@dataclass
+class RequestTimeline:
+    """A callback request with everything that happened to it."""
+    request: CallbackRequest
+    merchant: Merchant | None
+    shopper: Shopper | None
+    legs: list[CallRecord]
+    bindings: list[Binding]
+    complaints: list[Complaint]
+    entries: list[Entry] = field(default_factory=list)
+
+
+def _attempt_entries(attempt: CallbackAttempt) -> list[Entry]:
+    n = attempt.seq
+    out = [Entry(attempt.created_at, gettext("Attempt %(n)s started", n=n), "app",
+                 gettext("platform number %(number)s", number=format_international(attempt.proxy_number)))]
+    if attempt.placed_at:
+        out.append(Entry(attempt.placed_at, gettext("Attempt %(n)s placed with Twilio", n=n), "app",
+                         attempt.merchant_call_sid or "", attempt.merchant_call_sid))
+    if attempt.ended_at:
+        out.append(Entry(attempt.ended_at, gettext("Attempt %(n)s ended", n=n), "app",
+                         attempt.outcome or ""))
+    return out
+
+
+def _binding_entries(binding: Binding) -> list[Entry]:
+    number = format_international(binding.proxy_number.e164) if binding.proxy_number else ""
+    out = [Entry(binding.created_at, gettext("Binding %(id)s created", id=binding.id), "app",
+                 gettext("platform number %(number)s, expires %(when)s", number=number,
+                         when=utc_time(binding.expires_at)))]
+    if binding.ended_at:
+        out.append(Entry(binding.ended_at, gettext("Binding %(id)s ended", id=binding.id), "app",
+                         binding.end_reason or ""))
+    return out
+
+
+def request_timeline(request_id: int) -> RequestTimeline:
+    """A callback request, every attempt, leg, status event and binding, in time order."""
+    request = db.session.get(CallbackRequest, request_id)
+    if request is None:
+        raise NotFound("No such callback request.")
+    sids = {s for a in request.attempts for s in (a.merchant_call_sid, a.shopper_call_sid) if s}
+    legs = list(db.session.scalars(select(CallRecord).where(or_(
+        CallRecord.callback_request_id == request.id, CallRecord.call_sid.in_(sorted(sids))))
+        .order_by(CallRecord.id)))
+    binding_ids = {request.binding_id, *(leg.binding_id for leg in legs)} - {None}
+    bindings = list(db.session.scalars(select(Binding).where(Binding.id.in_(sorted(binding_ids)))
+                                       .order_by(Binding.id))) if binding_ids else []
+    timeline = RequestTimeline(
+        request, db.session.get(Merchant, request.merchant_id), db.session.get(Shopper, request.shopper_id),
+        legs, bindings, complaints_about(request_id=request.id))
+    when = gettext("as soon as possible") if request.asap else gettext(
+        "between %(start)s and %(end)s", start=utc_time(request.window_start),
+        end=utc_time(request.window_end))
+    entries = [Entry(request.created_at, gettext("Callback requested"), "shopper", when)]
+    for attempt in request.attempts:
+        entries += _attempt_entries(attempt)
+    for binding in bindings:
+        entries += _binding_entries(binding)
+    record_ids = {leg.call_sid: leg.id for leg in legs}
+    for event in events_of(sids | set(record_ids)):
+        entries.append(Entry(event.recorded_at, event.kind, event.source, event_detail(event),
+                             event.call_sid, record_ids.get(event.call_sid)))
+    if request.ended_at:
+        entries.append(Entry(request.ended_at, gettext("Request ended: %(status)s", status=request.status),
+                             "app", request.reason or ""))
+    timeline.entries = sorted(entries, key=lambda e: as_utc(e.at))
+    return timeline
