@@ -1,0 +1,186 @@
+"""A closed-loop HTTP load generator: client processes x threads, one request each at a time.
+
+Every request is prepared (and signed as Twilio signs) before the clock
+starts, so the clients spend their CPU on sockets only; gunicorn's sync
+workers close each connection, so each request is a fresh connection,
+the same for every server measured. Requests completing in the first
+`warmup` seconds are not counted; the next `duration` seconds are. The
+number of requests is bounded by `max_requests`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from bench.procs import context as process_context
+
+CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    port: int
+    path: str
+    pairs: list[tuple[str, str]]  # (From, To) drawn at random for each request
+    expect: bytes  # a correct answer is a 200 whose body contains this
+    auth_token: str
+    account_sid: str
+    concurrency: int = 8
+    processes: int = 2
+    warmup: float = 1.0
+    duration: float = 6.0
+    max_requests: int = 60_000
+
+
+@dataclass
+class LoadResult:
+    completed: int = 0  # correct answers in the measured window
+    errors: int = 0  # wrong answers and failed requests, in the whole run
+    error_samples: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    duration: float = 0.0
+    exhausted: bool = False  # a client ran out of prepared requests before the end
+
+    @property
+    def rps(self) -> float:
+        return self.completed / self.duration if self.duration else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _prepare(spec: LoadSpec, worker: int, count: int, run_id: str) -> list[bytes]:
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(spec.auth_token)
+    public_url = f"http://127.0.0.1:{spec.port}{spec.path}"
+    rng = random.Random(f"{run_id}-{worker}")
+    requests = []
+    for n in range(count):
+        caller, proxy = rng.choice(spec.pairs)
+        call_sid = f"CA{run_id}{worker:04x}{n:020x}"
+        params = {"AccountSid": spec.account_sid, "ApiVersion": "2010-04-01", "CallSid": call_sid,
+                  "CallStatus": "ringing", "Direction": "inbound", "From": caller, "To": proxy,
+                  "Caller": caller, "Called": proxy}
+        body = urlencode(params).encode()
+        signature = validator.compute_signature(public_url, params)
+        head = (f"POST {spec.path} HTTP/1.1\r\nHost: 127.0.0.1:{spec.port}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n"
+                "Connection: close\r\n\r\n")
+        requests.append(head.encode() + body)
+    return requests
+
+
+def _request(port: int, payload: bytes, expect: bytes) -> str | None:
+    """None for a correct answer, else what was wrong."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=CONNECT_TIMEOUT) as sock:
+            sock.sendall(payload)
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    answer = b"".join(chunks)
+    status = answer.split(b"\r\n", 1)[0].decode(errors="replace")
+    if not status.startswith("HTTP/1.1 200") and not status.startswith("HTTP/1.0 200"):
+        return status or "empty answer"
+    if expect not in answer.partition(b"\r\n\r\n")[2]:
+        return f"200 without {expect.decode()!r}"
+    return None
+
+
+def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, ready, start_at, results):
+    """One client process: prepares its requests, then runs `threads` closed loops."""
+    per_thread = max(1, spec.max_requests // (spec.processes * threads))
+    batches = [_prepare(spec, worker * threads + t, per_thread, run_id) for t in range(threads)]
+    ready.put(worker)
+    while start_at.value == 0.0:
+        time.sleep(0.005)
+    begin = start_at.value
+    window_start, window_end = begin + spec.warmup, begin + spec.warmup + spec.duration
+    while time.monotonic() < begin:
+        time.sleep(0.001)
+    latencies: list[float] = []
+    errors: list[str] = []
+    exhausted = []
+    lock = threading.Lock()
+
+    def loop(batch: list[bytes]) -> None:
+        mine, wrong = [], []
+        for payload in batch:
+            sent = time.monotonic()
+            if sent >= window_end:
+                break
+            problem = _request(spec.port, payload, spec.expect)
+            done = time.monotonic()
+            if problem is not None:
+                wrong.append(problem)
+            elif window_start <= done <= window_end:
+                mine.append((done - sent) * 1000)
+        else:
+            exhausted.append(True)
+        with lock:
+            latencies.extend(mine)
+            errors.extend(wrong)
+
+    pool = [threading.Thread(target=loop, args=(batch,)) for batch in batches]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    results.put({"latencies": latencies, "errors": len(errors), "samples": sorted(set(errors))[:5],
+                 "exhausted": bool(exhausted)})
+
+
+def run(spec: LoadSpec, meter=None) -> LoadResult:
+    """Drive the server at `spec.port` from `spec.processes` processes; bounded in time.
+
+    `meter` (a `bench.machine.Meter`) is started and stopped around the measured window.
+    """
+    ctx = process_context()
+    ready, results = ctx.Queue(), ctx.Queue()
+    start_at = ctx.Value("d", 0.0)
+    run_id = secrets.token_hex(4)
+    threads = max(1, spec.concurrency // spec.processes)
+    workers = [ctx.Process(target=_client_process, args=(spec, w, threads, run_id, ready, start_at, results),
+                           daemon=True) for w in range(spec.processes)]
+    outcome = LoadResult(duration=spec.duration)
+    try:
+        for proc in workers:
+            proc.start()
+        for _ in workers:
+            ready.get(timeout=120)
+        start_at.value = begin = time.monotonic() + 0.2
+        if meter is not None:
+            time.sleep(max(0.0, begin + spec.warmup - time.monotonic()))
+            meter.start()
+            time.sleep(max(0.0, begin + spec.warmup + spec.duration - time.monotonic()))
+            meter.stop()
+        budget = spec.warmup + spec.duration + CONNECT_TIMEOUT * 2 + 30
+        for _ in workers:
+            part = results.get(timeout=budget)
+            outcome.latencies_ms += part["latencies"]
+            outcome.errors += part["errors"]
+            outcome.error_samples = sorted(set(outcome.error_samples) | set(part["samples"]))[:5]
+            outcome.exhausted |= part["exhausted"]
+        for proc in workers:
+            proc.join(10)
+    finally:
+        for proc in workers:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+    outcome.completed = len(outcome.latencies_ms)
+    return outcome

@@ -1,0 +1,95 @@
+"""How much of the machine other work took while a measure ran (Linux `/proc`).
+
+The benchmark shares two cores with whatever else runs. A `Meter` reads
+the machine's busy CPU time over a window and subtracts what the
+benchmark's own processes used: this process and every descendant (the
+gunicorns, the load clients, the allocation workers, counting reaped
+children through `cutime`/`cstime`) and the PostgreSQL backends serving
+the bench database. What is left is other work, reported beside the
+figures so a low one can be read for what it is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+@dataclass(frozen=True)
+class Sample:
+    busy: int  # jiffies, all CPUs
+    total: int
+    ours: int
+
+
+def _proc_stats() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, utime + stime + cutime + cstime) for every process."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    return stats
+
+
+def _descendants(stats: dict[int, tuple[int, int]], root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+class Meter:
+    """`start()`, run the measure, `stop()`; then `others` is other work's share of all CPUs."""
+
+    def __init__(self, db_url: str | None = None):
+        self.available = Path("/proc/stat").exists()
+        self._engine = None
+        self._db = None
+        if db_url and self.available and make_url(db_url).get_backend_name() == "postgresql":
+            self._engine = create_engine(db_url, isolation_level="AUTOCOMMIT", pool_size=1)
+            self._db = make_url(db_url).database
+        self._start: Sample | None = None
+        self._backends: set[int] = set()
+        self.others: float | None = None
+
+    def _sample(self) -> Sample:
+        if self._engine is not None:
+            with self._engine.connect() as conn:
+                self._backends |= set(conn.scalars(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": self._db}))
+        with open("/proc/stat") as stat:
+            fields = [int(f) for f in stat.readline().split()[1:]]
+        idle = fields[3] + fields[4]
+        stats = _proc_stats()
+        mine = _descendants(stats, os.getpid()) | (self._backends & stats.keys())
+        return Sample(sum(fields) - idle, sum(fields), sum(stats[pid][1] for pid in mine))
+
+    def start(self) -> None:
+        if self.available:
+            self._start = self._sample()
+
+    def stop(self) -> float | None:
+        if self._start is not None:
+            end = self._sample()
+            # Processes present at the start but gone by the end (a backend that
+            # disconnected) count as other work: the measures keep theirs open.
+            other = (end.busy - self._start.busy) - max(end.ours - self._start.ours, 0)
+            self.others = max(other, 0) / max(end.total - self._start.total, 1)
+        if self._engine is not None:
+            self._engine.dispose()
+        return self.others

@@ -1,0 +1,121 @@
+"""Pool efficiency: how many proxy numbers a skewed marketplace really needs.
+
+A few big merchants with hundreds of concurrent shoppers, many small ones,
+shoppers mostly talking to one merchant and some to two or three. The
+lower bound on direct numbers is max(busiest party's partners,
+ceil(bindings / cap)); the measure is numbers used / that bound. Allocated
+once in one process (the algorithm alone) and once by concurrent processes
+(as the scheduler's workers would).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from bench import allocation
+from bench.autoanalyze import keep_statistics
+from bench.settings import PoolShape, Settings
+from bench.setup_db import (
+    counter_mismatches,
+    create_database,
+    insert_merchants,
+    insert_proxies,
+    make_app,
+    masking_violations,
+    merchant_e164,
+)
+
+
+@dataclass
+class PoolResult:
+    bindings: int
+    numbers_used: int
+    busiest_degree: int
+    lower_bound: int
+    exhausted: int
+    errors: int
+    violations: int
+    counter_mismatches: int
+    error_samples: list[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.numbers_used / self.lower_bound if self.lower_bound else float("inf")
+
+
+def marketplace(shape: PoolShape) -> tuple[int, list[allocation.Pair]]:
+    """(merchants, pairs) of a skewed marketplace, the same for the same seed."""
+    rng = random.Random(shape.seed)
+    degrees = [rng.randint(*shape.big_shoppers) for _ in range(shape.big_merchants)]
+    degrees += [rng.randint(*shape.small_shoppers) for _ in range(shape.small_merchants)]
+    partners: list[set[int]] = []  # shopper index -> merchant indexes
+    pairs = []
+    for m, degree in enumerate(degrees, start=1):
+        for _ in range(degree):
+            shopper = None
+            if partners and rng.random() < shape.repeat_share:
+                for _try in range(10):
+                    candidate = rng.randrange(len(partners))
+                    if m not in partners[candidate] and len(partners[candidate]) < shape.max_merchants:
+                        shopper = candidate
+                        break
+            if shopper is None:
+                partners.append(set())
+                shopper = len(partners) - 1
+            partners[shopper].add(m)
+            pairs.append((merchant_e164(m), f"+86137{shopper + 1:08d}", m))
+    rng.shuffle(pairs)
+    return len(degrees), pairs
+
+
+def _outcome(conn, cap: int, run: allocation.AllocationResult) -> PoolResult:
+    direct = "ended_at IS NULL AND extension IS NULL"
+    bindings = conn.scalar(text(f"SELECT count(*) FROM bindings WHERE {direct}"))  # noqa: S608
+    used = conn.scalar(text(
+        f"SELECT count(DISTINCT proxy_number_id) FROM bindings WHERE {direct}"))  # noqa: S608
+    busiest = conn.scalar(text(
+        f"SELECT coalesce(max(n), 0) FROM (SELECT party, count(*) AS n FROM ("  # noqa: S608
+        f"SELECT party_a_hash AS party FROM bindings WHERE {direct} UNION ALL "
+        f"SELECT party_b_hash FROM bindings WHERE {direct}) AS p GROUP BY party) AS d"))
+    bound = max(busiest, math.ceil(bindings / cap))
+    return PoolResult(bindings, used, busiest, bound, run.exhausted, run.errors,
+                      masking_violations(conn), counter_mismatches(conn), run.error_samples)
+
+
+def measure(settings: Settings, log, notes: list[str] | None = None) -> tuple[PoolResult, PoolResult]:
+    """(sequential, concurrent) allocation of the same marketplace on a fresh database.
+
+    `notes` gets how many ANALYZEs stood in for autovacuum, where it is off."""
+    from registry.extensions import db
+
+    shape = settings.pool
+    merchants, pairs = marketplace(shape)
+    url = create_database(settings.admin_url, settings.pool_db_name)
+    app = make_app(url)
+    with app.app_context():
+        db.create_all()
+        with db.engine.begin() as conn:
+            insert_proxies(conn, 1, shape.numbers)
+            conn.execute(text("UPDATE proxy_numbers SET cap = :cap"), {"cap": shape.cap})
+            insert_merchants(conn, merchants)
+        results = []
+        for workers in (1, settings.pool_workers):
+            with db.engine.begin() as conn:
+                conn.execute(text("DELETE FROM bindings"))
+                conn.execute(text("UPDATE proxy_numbers SET active_bindings = 0"))
+            db.engine.dispose()
+            with keep_statistics(url) as keeper:
+                run = allocation.run(url, [pairs[w::workers] for w in range(workers)])
+            if keeper.active and notes is not None:
+                notes.append(f"{keeper.analyzes} during the pool measure with {workers} process(es)"
+                             + (f" (stopped: {keeper.error})" if keeper.error else ""))
+            with db.engine.connect() as conn:
+                results.append(_outcome(conn, shape.cap, run))
+            log(f"pool: {workers} worker(s): {results[-1].bindings:,} bindings on "
+                f"{results[-1].numbers_used} numbers, lower bound {results[-1].lower_bound}")
+        db.engine.dispose()
+    return results[0], results[1]
