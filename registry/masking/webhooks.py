@@ -51,8 +51,10 @@ def voice_incoming():
     if not call_sid:
         return twiml_response(twiml.refuse())
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"), _ttl())
+    # Built before the commit, which expires the ORM objects it reads from.
+    answer = _answer(decision, call_sid)
     db.session.commit()
-    return twiml_response(_answer(decision, call_sid))
+    return twiml_response(answer)
 
 
 @bp.post("/voice/extension")
@@ -63,8 +65,9 @@ def voice_extension():
     extension = digits if len(digits) == 4 and digits.isdigit() else "----"
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"),
                                   _ttl(), extension=extension)
+    answer = _answer(decision, call_sid)
     db.session.commit()
-    return twiml_response(_answer(decision, call_sid))
+    return twiml_response(answer)
 
 
 @bp.post("/voice/notice")
