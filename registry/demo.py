@@ -9,6 +9,7 @@ from registry.accounts import operations as accounts
 from registry.accounts.models import User
 from registry.extensions import db
 from registry.merchants import operations as merchants
+from registry.merchants.hours import DAYS
 
 demo_cli = AppGroup("demo", help="Demo data for local use.")
 
@@ -27,7 +28,8 @@ def seed() -> None:
         if user is None:
             user = accounts.create_user(email, password, role)
         if role == "merchant" and merchants.merchant_of(user.id) is None:
-            store = merchants.create_merchant(user.id, "Demo Tea House")
+            every_day = {day: [["08:00", "22:00"]] for day in DAYS}
+            store = merchants.create_merchant(user.id, "Demo Tea House", business_hours=every_day)
             merchants.add_number(store, DEMO_NUMBER, label="Shop phone")
     db.session.commit()
     click.echo("Demo logins:")

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,11 +18,25 @@ FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 WEB_PORT = os.environ.get("PORT", "5000")
 SIM_PORT = os.environ.get("SIMULATOR_PORT", "5001")
 
+# The simulated Twilio account owns these; `proxy sync` puts them in the pool.
+DEMO_PROXY_NUMBERS = ("+8613900000001", "+8613900000002", "+8613900000003")
 PROCESSES = {
     "web": FLASK + ["run", "--port", WEB_PORT, "--debug", "--no-reload"],
-    "simulator": FLASK + ["simulator", "run", "--port", SIM_PORT],
+    "simulator": FLASK + ["simulator", "run", "--port", SIM_PORT]
+    + [arg for number in DEMO_PROXY_NUMBERS for arg in ("--number", number)],
     "scheduler": FLASK + ["scheduler", "run"],
 }
+
+
+def wait_until_up(url: str, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - a local URL we built
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def main() -> int:
@@ -29,6 +44,9 @@ def main() -> int:
     env.setdefault("TWILIO_API_URL", f"http://127.0.0.1:{SIM_PORT}")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
     running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in PROCESSES.items()}
+    if wait_until_up(f"http://127.0.0.1:{SIM_PORT}/"):
+        # Point the simulated numbers' webhooks at the app and add them to the pool.
+        subprocess.run(FLASK + ["proxy", "sync"], cwd=ROOT, env=env, check=False)
     print(
         f"\n  Registry      http://127.0.0.1:{WEB_PORT}/\n"
         f"  Phones (sim)  http://127.0.0.1:{SIM_PORT}/   <- codes sent by SMS arrive here\n"
