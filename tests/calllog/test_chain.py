@@ -64,8 +64,8 @@ def test_calllog_verify_command(runner, db):
 
 def test_a_redacted_event_still_verifies_but_a_forged_digest_does_not(db):
     fill(db)
-    db.session.execute(text("UPDATE call_events SET data = :d, redacted_at = CURRENT_TIMESTAMP WHERE seq = 2"),
-                       {"d": "{}"})
+    db.session.execute(
+        text("UPDATE call_events SET data = :d, redacted_at = CURRENT_TIMESTAMP WHERE seq = 2"), {"d": "{}"})
     db.session.commit()
     assert verify().ok
     db.session.execute(text("UPDATE call_events SET digest = :h WHERE seq = 2"), {"h": "cd" * 32})
