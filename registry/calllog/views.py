@@ -25,8 +25,8 @@ from registry.callbacks.forms import local_moment
 from registry.calllog import complaints
 from registry.calllog.complaints import MAX_TEXT
 from registry.calllog.models import CallRecord
-from registry.calllog.search import CallSearch, search
-from registry.errors import AppError, NotFound
+from registry.calllog.search import CallSearch, decode_cursor, search
+from registry.errors import AppError, InvalidInput, NotFound
 from registry.extensions import db
 from registry.i18n import N_, translate_message
 from registry.merchants.models import Merchant
@@ -90,8 +90,10 @@ def history():
     store = merchant_of(current_user.id)
     if store is None:
         return redirect(url_for("merchants.new_store"))
-    raw = request.args.get("cursor", "")
-    after = int(raw) if raw.isdigit() and len(raw) < 18 else None  # a bad cursor means the first page
+    try:
+        after = decode_cursor(request.args.get("cursor"))
+    except InvalidInput:
+        after = None  # a bad cursor means the first page
     records, cursor = search(CallSearch(cursor=after, per_page=PER_PAGE), only_merchant_id=store.id)
     return render_template("calllog/history.html", store=store, records=records, next_cursor=cursor,
                            paged=after is not None, when=lambda t: local_moment(t, store.timezone),

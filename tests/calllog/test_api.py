@@ -147,3 +147,8 @@ def test_searches_and_views_are_audited_without_digits(client, staff, stores, db
     entries = db.session.query(StaffAudit).order_by(StaffAudit.id).all()
     assert [e.action for e in entries] == ["search", "view"]
     assert entries[0].detail == {"phone": "given"} and "13700137000" not in str(entries[0].detail)
+
+
+def test_a_forged_cursor_is_422(client, staff):
+    response = client.get("/api/v1/call-records", query_string={"cursor": "not-a-cursor"}, headers=staff)
+    assert response.status_code == 422 and response.json["error"]["field"] == "cursor"
