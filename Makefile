@@ -25,8 +25,12 @@ run: $(STAMP) translations
 test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Three tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
+# callback dispatch, call log. BENCH_ARGS=--quick runs each at a small scale.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.dispatch $(BENCH_ARGS)
+	$(BIN)/python -m bench.calllog $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
