@@ -104,6 +104,10 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
 
 def _reconcile(gateway: TelephonyGateway, attempt: CallbackAttempt, merchant_e164: str) -> bool:
     """Adopt the call a dead scheduler placed for `attempt`; False if there is none."""
+    if attempt.merchant_call_sid:
+        # The call's own status webhook named it already (it can beat the lost commit).
+        attempt.state, attempt.placed_at = "placed", attempt.placed_at or utcnow()
+        return True
     started = as_utc(attempt.created_at) - timedelta(seconds=5)
     taken = set(db.session.scalars(select(CallbackAttempt.merchant_call_sid)
                                    .where(CallbackAttempt.merchant_call_sid.is_not(None))))

@@ -77,3 +77,22 @@ def test_a_scheduler_killed_mid_call_places_nothing_more(app, db, phones, callba
     phones.wait_idle(timeout=10)
     db.session.expire_all()
     assert db.session.get(CallbackRequest, callback.id).status == "scheduled"  # retry planned
+
+
+def test_a_call_named_by_its_webhook_before_the_crash_is_adopted(app, db, phones, callback, database_url,
+                                                                 simulator):
+    """The call's first status callback can record its SID before the dead scheduler's
+    commit would have: recovery must adopt that call, not treat it as another attempt's."""
+    phones.script(MERCHANT, outcome="manual")
+    assert run_scheduler("after_twilio", database_url, app, simulator).returncode == 137
+    [call] = merchant_calls(phones)
+    db.session.expire_all()
+    attempt = db.session.query(CallbackAttempt).one()
+    attempt.merchant_call_sid = call.sid  # what /webhooks/twilio/callback/status does
+    db.session.commit()
+    expire_lease(db, callback.id)
+    assert tick(app)["dispatch-callbacks"] == {"adopted": 1}
+    db.session.expire_all()
+    assert [a.state for a in db.session.query(CallbackAttempt)] == ["placed"]
+    assert len(merchant_calls(phones)) == 1
+    phones.decline(call.sid)
