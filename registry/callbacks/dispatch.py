@@ -77,7 +77,10 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
     worker; their ids, earliest due first."""
     now = now or utcnow()
     due = (CallbackRequest.status == "scheduled") & (CallbackRequest.due_at <= now)
-    stale = (CallbackRequest.status == "calling") & (CallbackRequest.lease_until < now)
+    # Only a lease a scheduler still holds can go stale; a `calling` request with no owner
+    # has its call placed already, and that call's webhooks decide what comes next.
+    stale = (CallbackRequest.status == "calling") & CallbackRequest.lease_owner.is_not(None) \
+        & (CallbackRequest.lease_until < now)
     query = select(CallbackRequest.id).where(due | stale).order_by(CallbackRequest.due_at) \
         .limit(settings.batch if limit is None else limit)
     lease = {"status": "calling", "lease_owner": settings.worker, "lease_until": now + settings.lease}
