@@ -15,6 +15,13 @@ from tests.callbacks.conftest import MERCHANT
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def slower_ringing(phones):
+    """At the usual 1/100 scale a ringing phone's 30 s timeout passes in 0.3 s and may
+    reschedule the request under the test's feet; at 1/10 it rings for 3 s."""
+    phones.time_scale = 0.1
+
+
 def run_scheduler(point, database_url, app, simulator) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "tests.callbacks.crash_runner", point, database_url, simulator.url,
