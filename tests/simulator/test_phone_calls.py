@@ -55,7 +55,7 @@ def page(client) -> CallElements:
     return parser
 
 
-def wait_until(predicate, timeout: float = 5.0):
+def wait_until(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached"
