@@ -72,6 +72,12 @@ def _apply_retention(app: Flask):
     return retention_job(app)
 
 
+def _seal_call_log(app: Flask) -> int:
+    from registry.calllog.chain import seal_pending
+
+    return seal_pending()
+
+
 def _verify_call_log(app: Flask) -> str:
     from registry.calllog.verification import verify_call_log
 
@@ -83,6 +89,7 @@ JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks),
     Job("lapse-verifications", 3600, _lapse_verifications),
     Job("end-expired-bindings", 60, _end_expired_bindings),
+    Job("seal-call-log", 1, _seal_call_log),
     Job("copy-recordings", 60, _copy_recordings),
     Job("retention", DAY, _apply_retention),
     Job("verify-call-log", DAY, _verify_call_log),

@@ -1,4 +1,10 @@
-"""The hash chain over call events: appending and verifying."""
+"""The hash chain over call events: appending, sealing and verifying.
+
+Events are appended unsealed (no number, no hash) and sealed moments later
+in batches: `seal()` gives each its `seq`, its content digest and its link
+to the previous event. So tamper-evidence starts within a second or so of
+an event's commit, and no webhook waits on a lock over the chain's tip.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from json.encoder import c_make_encoder, encode_basestring
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from registry.calllog.models import CallEvent, ChainHead
@@ -50,31 +59,82 @@ def _lock_head() -> ChainHead:
     return head
 
 
+def dialect_insert(dialect: str, table):
+    """An INSERT for `table` in `dialect`'s own flavour, which has ON CONFLICT (PostgreSQL, SQLite)."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+@cache
+def _append_statement(dialect: str, deduplicated: bool):
+    """Built once: building an INSERT costs more than running it."""
+    table = CallEvent.__table__
+    statement = dialect_insert(dialect, table)
+    if deduplicated:  # a retried delivery is a no-op, decided by the unique index
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return statement.returning(table.c.id)
+
+
 def append(kind: str, source: str, data: dict, call_sid: str | None = None,
-           dedupe_key: str | None = None) -> CallEvent | None:
-    """Append an event; None if an event with `dedupe_key` is already stored.
+           dedupe_key: str | None = None) -> int | None:
+    """Append an event, unsealed; its id, or None if `dedupe_key` is already stored.
 
-    The chain head is locked for the rest of the transaction, so events are
-    appended one at a time in commit order.
+    Appending takes no lock, so webhooks never queue behind each other on the
+    chain's tip: `seal()` (the scheduler's `seal-call-log` job, every second)
+    numbers and links committed events afterwards, in batches.
     """
-    if dedupe_key and _exists(dedupe_key):
-        return None
+    connection = db.session.connection()
+    statement = _append_statement(connection.dialect.name, bool(dedupe_key))
+    return connection.execute(statement, {
+        "call_sid": call_sid, "kind": kind, "source": source, "data": data, "dedupe_key": dedupe_key,
+        "recorded_at": utcnow()}).scalar()
+
+
+def unsealed_count() -> int:
+    """Committed events `seal()` has not numbered and linked yet."""
+    return db.session.scalar(select(func.count()).select_from(CallEvent).where(CallEvent.seq.is_(None)))
+
+
+def seal(limit: int = 5000) -> int:
+    """Number and link up to `limit` unsealed events, oldest first; how many (flushed).
+
+    The chain's tip is locked until the caller commits, so sealers never
+    interleave. Events are sealed in the order this sees them committed: an
+    event whose transaction commits late is simply sealed in a later batch.
+    """
     head = _lock_head()
-    if dedupe_key and _exists(dedupe_key):  # stored while we waited for the lock
-        return None
-    seq, recorded_at = head.seq + 1, utcnow()
-    digest = digest_of(canonical(seq, call_sid, kind, source, data, dedupe_key, recorded_at))
-    event = CallEvent(seq=seq, call_sid=call_sid, kind=kind, source=source, data=data,
-                      dedupe_key=dedupe_key, recorded_at=recorded_at, digest=digest, prev_hash=head.hash,
-                      hash=link(digest, head.hash))
-    head.seq, head.hash = seq, event.hash
-    db.session.add(event)
+    rows = db.session.execute(
+        select(CallEvent.id, CallEvent.call_sid, CallEvent.kind, CallEvent.source, CallEvent.data,
+               CallEvent.dedupe_key, CallEvent.recorded_at)
+        .where(CallEvent.seq.is_(None)).order_by(CallEvent.id).limit(limit)).all()
+    if not rows:
+        return 0
+    seq, prev, changes = head.seq, head.hash, []
+    for row in rows:
+        seq += 1
+        digest = digest_of(canonical(seq, row.call_sid, row.kind, row.source, row.data, row.dedupe_key,
+                                     row.recorded_at))
+        hash_ = link(digest, prev)
+        changes.append({"event_id": row.id, "seq": seq, "digest": digest, "prev_hash": prev, "hash": hash_})
+        prev = hash_
+    table = CallEvent.__table__
+    db.session.execute(
+        table.update().where(table.c.id == bindparam("event_id"), table.c.seq.is_(None))
+        .values(seq=bindparam("seq"), digest=bindparam("digest"), prev_hash=bindparam("prev_hash"),
+                hash=bindparam("hash")), changes)
+    head.seq, head.hash = seq, prev
     db.session.flush()
-    return event
+    return len(changes)
 
 
-def _exists(dedupe_key: str) -> bool:
-    return db.session.scalar(select(CallEvent.id).where(CallEvent.dedupe_key == dedupe_key)) is not None
+def seal_pending(batch: int = 5000) -> int:
+    """Seal every committed event, committing batch by batch; how many (the job and `verify`)."""
+    sealed = 0
+    while True:
+        count = seal(batch)
+        db.session.commit()
+        sealed += count
+        if count < batch:
+            return sealed
 
 
 @dataclass(frozen=True)
@@ -82,6 +142,7 @@ class ChainReport:
     events: int
     broken_at: int | None  # the seq of the first event that does not verify
     reason: str | None
+    unsealed: int = 0  # committed events not yet sealed, so not yet covered
 
     @property
     def ok(self) -> bool:
@@ -219,7 +280,8 @@ def _as_row(event: CallEvent) -> tuple:
 
 def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = None,
            workers: int | None = None) -> ChainReport:
-    """Walk the chain in `seq` order; report the first broken link, if any.
+    """Walk the sealed chain in `seq` order; report the first broken link, if any,
+    and how many events wait to be sealed.
 
     With no `events`, the whole stored chain is read in one consistent
     snapshot (see `verification.scan`), in `workers` processes on PostgreSQL.
@@ -230,7 +292,8 @@ def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = N
         return scan(workers=workers)
     if events is None:
         events = db.session.scalars(
-            select(CallEvent).order_by(CallEvent.seq).execution_options(yield_per=5000))
+            select(CallEvent).where(CallEvent.seq.is_not(None)).order_by(CallEvent.seq)
+            .execution_options(yield_per=5000))
     segment = check_rows((_as_row(e) for e in events), prev=GENESIS, expected=1)
     head = head or db.session.get(ChainHead, 1)
     return combine([segment], (head.seq, head.hash) if head is not None else None)

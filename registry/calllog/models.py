@@ -25,6 +25,7 @@ FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
 # `pending` (a try failed; retried at `recording_retry_at`), `stored`, `failed` (gave
 # up), `deleted` (retention removed it, or it expired before it was ever copied).
 RECORDING_STATUSES = ("pending", "stored", "failed", "deleted")
+_UNSEALED = text("seq IS NULL")
 _RECORDING_DUE = text(
     "recording_url IS NOT NULL AND (recording_status IS NULL OR recording_status = 'pending')")
 
@@ -95,19 +96,25 @@ class CanonicalJSON(TypeDecorator):
 
 
 class CallEvent(db.Model):
-    """One status callback or routing decision; never updated, never deleted.
+    """One status callback or routing decision; never deleted, never changed once sealed.
 
-    `digest = SHA-256(canonical(event))` and `hash = SHA-256(digest || previous
-    hash)`, so changing or removing any row breaks the chain from there on
+    Appended unsealed; `chain.seal()` then sets `seq`, `digest =
+    SHA-256(canonical(event))` and `hash = SHA-256(digest || previous hash)`,
+    so changing or removing any sealed row breaks the chain from there on
     (`calllog verify`). Hashing the digest rather than the canonical bytes
     themselves lets retention erase an event's content (`redacted_at`) while
     the chain still verifies: the digest stays as the event's witness.
     """
 
     __tablename__ = "call_events"
+    __table_args__ = (
+        # The sealer's queue: only events not yet numbered and linked are in it.
+        Index("ix_call_events_unsealed", "id", postgresql_where=_UNSEALED, sqlite_where=_UNSEALED),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(unique=True)
+    # None until `chain.seal()` numbers the event, and with it its digest and links.
+    seq: Mapped[int | None] = mapped_column(unique=True)
     call_sid: Mapped[str | None] = mapped_column(String(34), index=True)
     kind: Mapped[str] = mapped_column(String(24))  # status, routing, dial, sms, recording
     source: Mapped[str] = mapped_column(String(16))  # twilio or app
@@ -116,10 +123,10 @@ class CallEvent(db.Model):
     # Identifies a webhook delivery, so Twilio's retries are stored once.
     dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str | None] = mapped_column(String(64))
     redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 COMPLAINT_CATEGORIES = ("harassment", "no_call", "misleading", "rude", "other")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from registry.calllog import chain
 from registry.calllog.models import FINAL_STATUSES, STATUS_RANK, CallRecord
@@ -41,6 +42,39 @@ def open_leg(call_sid: str, *, kind: str, direction: str, from_number: str | Non
     db.session.add(record)
     db.session.flush()
     return record
+
+
+@cache
+def _inbound_leg_statement(dialect: str):
+    table = CallRecord.__table__
+    statement = chain.dialect_insert(dialect, table)
+    new = statement.excluded
+    return statement.on_conflict_do_update(index_elements=["call_sid"], set_={
+        "kind": case((new.kind == "intercepted", new.kind), else_=table.c.kind),
+        "binding_id": func.coalesce(table.c.binding_id, new.binding_id),
+        "merchant_id": func.coalesce(table.c.merchant_id, new.merchant_id),
+    })
+
+
+def record_inbound_leg(call_sid: str, *, intercepted: bool, from_number: str | None,
+                       proxy_number: str | None, binding_id: int | None, merchant_id: int | None) -> None:
+    """Log a call to a proxy number as it rings, in one statement (the routing fast path).
+
+    A repeated delivery changes nothing, except what a later step of the same
+    call learnt: an extension typed after the prompt names the binding, or
+    makes the call intercepted.
+    """
+    valid_from = from_number if from_number and from_number.startswith("+") else None
+    cipher = get_cipher()
+    connection = db.session.connection()
+    connection.execute(_inbound_leg_statement(connection.dialect.name), {
+        "call_sid": call_sid, "kind": "intercepted" if intercepted else "relay", "direction": "inbound",
+        "proxy_number": proxy_number, "from_masked": _masked(valid_from), "to_masked": _masked(proxy_number),
+        "from_encrypted": valid_from, "to_encrypted": proxy_number,
+        "from_hash": cipher.lookup_hash(valid_from) if valid_from else None,
+        "to_hash": cipher.lookup_hash(proxy_number) if proxy_number else None,
+        "binding_id": binding_id, "merchant_id": merchant_id, "status": "ringing", "created_at": utcnow(),
+    })
 
 
 def advance_status(record: CallRecord, status: str, *, at: datetime | None = None,

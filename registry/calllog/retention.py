@@ -70,7 +70,8 @@ def erase_old_records(cutoff: datetime, now: datetime) -> int:
 def redact_old_events(cutoff: datetime, now: datetime) -> int:
     """Redact call events recorded before `cutoff`, keeping their digests and links."""
     return db.session.execute(
-        update(CallEvent).where(CallEvent.recorded_at < cutoff, CallEvent.redacted_at.is_(None))
+        update(CallEvent).where(CallEvent.recorded_at < cutoff, CallEvent.redacted_at.is_(None),
+                                CallEvent.seq.is_not(None))  # sealed first: the digest witnesses the content
         .values(data={}, redacted_at=now)
         .execution_options(synchronize_session=False)).rowcount
 

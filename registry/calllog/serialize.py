@@ -30,7 +30,7 @@ def event(item: CallEvent) -> dict:
 
 def call_record_detail(record: CallRecord) -> dict:
     events = db.session.scalars(select(CallEvent).where(CallEvent.call_sid == record.call_sid)
-                                .order_by(CallEvent.seq)).all()
+                                .order_by(CallEvent.id)).all()
     return {**call_record(record), "events": [event(e) for e in events]}
 
 

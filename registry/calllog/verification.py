@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 
 from flask import Flask, current_app
@@ -37,6 +38,7 @@ _SQLITE_COLUMNS = ("seq, call_sid, kind, source, data, dedupe_key, "
                    "replace(recorded_at, ' ', 'T') || '+00:00', "
                    "digest, redacted_at IS NOT NULL, prev_hash, hash")
 _HEAD = "SELECT seq, hash FROM call_event_chain_head WHERE id = 1"
+_UNSEALED = "SELECT count(*) FROM call_events WHERE seq IS NULL"
 
 
 def scan(workers: int | None = None) -> ChainReport:
@@ -56,6 +58,8 @@ def scan(workers: int | None = None) -> ChainReport:
             head = cur.fetchone()
             cur.execute("SELECT max(seq) FROM call_events")
             top = cur.fetchone()[0] or 0
+            cur.execute(_UNSEALED)
+            unsealed = cur.fetchone()[0]
             # The stored text can be hashed as it is only if the column's type vouches for it.
             cur.execute("SELECT format_type(atttypid, atttypmod) = 'json' FROM pg_attribute "
                         "WHERE attrelid = 'call_events'::regclass AND attname = 'data'")
@@ -69,7 +73,7 @@ def scan(workers: int | None = None) -> ChainReport:
                 segments = list(pool.map(_walk_range, [url] * n, [snapshot] * n, *zip(*bounds, strict=True),
                                          [valid_json] * n))
         conn.rollback()
-    return combine(segments, tuple(head) if head else None)
+    return replace(combine(segments, tuple(head) if head else None), unsealed=unsealed)
 
 
 def _ranges(top: int, parts: int) -> list[tuple[int | None, int | None]]:
@@ -83,8 +87,9 @@ def _ranges(top: int, parts: int) -> list[tuple[int | None, int | None]]:
 
 def _walk_pg(raw, lo: int | None, hi: int | None, valid_json: bool):
     """Check one range over a psycopg connection, streaming through a server-side cursor."""
-    where = " AND ".join(f"seq {op} {int(v)}" for op, v in ((">", lo), ("<=", hi)) if v is not None)
-    query = f"SELECT {_PG_COLUMNS} FROM call_events {'WHERE ' + where if where else ''} ORDER BY seq"  # noqa: S608
+    bounds = [f"seq {op} {int(v)}" for op, v in ((">", lo), ("<=", hi)) if v is not None]
+    where = " AND ".join(["seq IS NOT NULL", *bounds])  # unsealed events are not in the chain yet
+    query = f"SELECT {_PG_COLUMNS} FROM call_events WHERE {where} ORDER BY seq"  # noqa: S608
     with raw.cursor(name="calllog_verify") as cur:
         cur.itersize = FETCH_ROWS
         cur.execute(query)
@@ -114,21 +119,24 @@ def _scan_sqlite() -> ChainReport:
         raw.execute("BEGIN")
     try:
         head = raw.execute(_HEAD).fetchone()
-        rows = raw.execute(f"SELECT {_SQLITE_COLUMNS} FROM call_events ORDER BY seq")  # noqa: S608
+        unsealed = raw.execute(_UNSEALED).fetchone()[0]
+        rows = raw.execute(
+            f"SELECT {_SQLITE_COLUMNS} FROM call_events WHERE seq IS NOT NULL ORDER BY seq")  # noqa: S608
         segment = check_rows(rows, prev=GENESIS, expected=1)
     finally:
         if began:
             raw.rollback()
-    return combine([segment], tuple(head) if head else None)
+    return replace(combine([segment], tuple(head) if head else None), unsealed=unsealed)
 
 
 # --- the kept results --------------------------------------------------------
 
 def run_verification(workers: int | None = None) -> ChainVerification:
-    """Verify the chain now and keep the outcome (flushed; the caller commits)."""
-    from registry.calllog.chain import verify
+    """Seal what is committed, verify the chain and keep the outcome (flushed; the caller commits)."""
+    from registry.calllog.chain import seal_pending, verify
 
     started = time.perf_counter()
+    seal_pending()
     report = verify(workers=workers)
     result = ChainVerification(ok=report.ok, events=report.events, broken_at=report.broken_at,
                                reason=report.reason, seconds=round(time.perf_counter() - started, 3))

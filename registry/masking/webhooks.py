@@ -28,15 +28,15 @@ def _ttl() -> timedelta:
     return timedelta(hours=current_app.config["BINDING_TTL_HOURS"])
 
 
-def _answer(decision: routing.Decision, call_sid: str) -> str:
-    lang = twiml.language_for(decision.proxy.country if decision.proxy else None)
+def _answer(decision: routing.Decision) -> str:
+    lang = twiml.language_for(decision.proxy_country)
     if decision.action == "ask_extension":
         return twiml.ask_extension(webhook_url("twilio_webhooks.voice_extension"), lang)
     if decision.action == "refuse":
         return twiml.refuse(lang)
     return twiml.connect(
-        caller_id=decision.proxy.e164, to=decision.connect_to,
-        status_callback=webhook_url("twilio_webhooks.voice_status", binding=decision.binding.id),
+        caller_id=decision.proxy_e164, to=decision.connect_to,
+        status_callback=webhook_url("twilio_webhooks.voice_status", binding=decision.binding_id),
         action=webhook_url("twilio_webhooks.voice_dial_action"),
         record=current_app.config["RECORD_CALLS"],
         whisper_url=webhook_url("twilio_webhooks.voice_notice", lang=lang), lang=lang,
@@ -51,10 +51,8 @@ def voice_incoming():
     if not call_sid:
         return twiml_response(twiml.refuse())
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"), _ttl())
-    # Built before the commit, which expires the ORM objects it reads from.
-    answer = _answer(decision, call_sid)
     db.session.commit()
-    return twiml_response(answer)
+    return twiml_response(_answer(decision))
 
 
 @bp.post("/voice/extension")
@@ -65,9 +63,8 @@ def voice_extension():
     extension = digits if len(digits) == 4 and digits.isdigit() else "----"
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"),
                                   _ttl(), extension=extension)
-    answer = _answer(decision, call_sid)
     db.session.commit()
-    return twiml_response(answer)
+    return twiml_response(_answer(decision))
 
 
 @bp.post("/voice/notice")
@@ -142,7 +139,7 @@ def sms_incoming():
     db.session.commit()
     if decision.action == "connect":
         try:
-            get_gateway().send_sms(decision.proxy.e164, decision.connect_to, form.get("Body", "")[:1600])
+            get_gateway().send_sms(decision.proxy_e164, decision.connect_to, form.get("Body", "")[:1600])
         except ProviderError as exc:
             log.warning("relaying a text to %s failed: %s", mask(decision.connect_to), exc.code)
     return twiml_response(twiml.no_reply())

@@ -30,7 +30,7 @@ def events_of(call_sids) -> list[CallEvent]:
     if not sids:
         return []
     return list(db.session.scalars(select(CallEvent).where(CallEvent.call_sid.in_(sids))
-                                   .order_by(CallEvent.seq)))
+                                   .order_by(CallEvent.id)))
 
 
 def event_detail(event: CallEvent) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from functools import wraps
+from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app, request, url_for
 
 from registry.telephony import get_gateway
 
@@ -37,7 +38,15 @@ def twiml(document: str) -> Response:
 
 
 def webhook_url(endpoint: str, **values) -> str:
-    """An absolute URL of one of the app's webhooks, on `PUBLIC_BASE_URL`."""
-    from flask import url_for
+    """An absolute URL of one of the app's webhooks, on `PUBLIC_BASE_URL`; `values` go in
+    its query string (no webhook route has path arguments).
 
-    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, **values)
+    Each endpoint's URL is built once per app: `url_for` is a real part of a
+    routed call's cost, and the answer never changes.
+    """
+    bases = current_app.extensions.setdefault("webhook_urls", {})
+    base = bases.get(endpoint)
+    if base is None:
+        base = bases[endpoint] = current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint)
+    query = urlencode([(key, value) for key, value in values.items() if value is not None])
+    return f"{base}?{query}" if query else base

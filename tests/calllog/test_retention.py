@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from registry.calllog.chain import verify
+from registry.calllog.chain import seal_pending, verify
 from registry.calllog.models import CallEvent, CallRecord
 from registry.calllog.operations import log_event
 from registry.calllog.recordings import file_for, local_path
@@ -38,24 +38,12 @@ def leg(db, merchant, *, days_old: int, recording: str | None = None):
         record.recording_status = "stored"
         file_for(recording).write_bytes(b"RIFF....WAVE")
     db.session.commit()
-    # Backdating is the test's doing: digests and links are recomputed, so the chain is
-    # exactly what it would be had the events been recorded then.
-    from registry.calllog.chain import canonical, digest_of, link
-
-    events = db.session.scalars(select(CallEvent).order_by(CallEvent.seq)).all()
-    for event in events:
-        if event.call_sid == record.call_sid:
-            event.recorded_at = then
-    prev = "0" * 64
-    for event in events:
-        event.digest = digest_of(canonical(event.seq, event.call_sid, event.kind, event.source, event.data,
-                                           event.dedupe_key, event.recorded_at))
-        event.prev_hash, event.hash = prev, link(event.digest, prev)
-        prev = event.hash
-    from registry.calllog.models import ChainHead
-
-    db.session.get(ChainHead, 1).hash = prev
+    # Backdated before they are sealed: the chain is then exactly what it would be had
+    # the events been recorded then.
+    db.session.execute(update(CallEvent).where(CallEvent.call_sid == record.call_sid)
+                       .values(recorded_at=then))
     db.session.commit()
+    seal_pending()
     assert verify().ok
     return record
 

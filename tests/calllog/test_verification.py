@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from registry.calllog import verification
-from registry.calllog.chain import GENESIS, append, canonical, check_rows, digest_of, link, verify
+from registry.calllog.chain import (
+    GENESIS,
+    append,
+    canonical,
+    check_rows,
+    digest_of,
+    link,
+    seal_pending,
+    verify,
+)
 from registry.calllog.models import CallEvent, ChainHead
 from registry.calllog.verification import last_result
 from registry.scheduler import JOBS, run_job
@@ -26,6 +35,7 @@ def fill(db, n=5):
         append("status", "twilio", {"status": "ringing", "i": i, "masked": "+86 137****7000"},
                call_sid=f"CA{i:032d}", dedupe_key=f"k{i}")
     db.session.commit()
+    seal_pending()
 
 
 def reference(events, head):
@@ -162,6 +172,7 @@ def test_events_appended_during_a_walk_are_not_taken_for_a_removed_tail(db, monk
     def append_meanwhile(rows, **options):
         append("status", "twilio", {"status": "late"}, dedupe_key="late")
         db.session.commit()
+        seal_pending()  # the head moves on while the walk reads the older snapshot
         return walk(rows, **options)
 
     monkeypatch.setattr(verification, "check_rows", append_meanwhile)
@@ -203,6 +214,11 @@ def migrated_postgresql(tmp_path, simulator):
     "UPDATE call_events SET data = '{}', redacted_at = now(), hash = digest WHERE seq = 2",
     "DELETE FROM call_events WHERE seq = 3",
     "TRUNCATE call_events",
+    "UPDATE call_events SET seq = 9 WHERE seq = 2",  # sealed again, elsewhere in the chain
+    "UPDATE call_events SET seq = NULL, digest = NULL, prev_hash = NULL, hash = NULL WHERE seq = 2",
+    "UPDATE call_events SET data = '{\"status\": \"busy\"}' WHERE seq IS NULL",  # before sealing
+    "UPDATE call_events SET seq = 5, digest = 'd', prev_hash = 'p', hash = 'h', kind = 'sms' "
+    "WHERE seq IS NULL",  # sealing with other content
 ])
 def test_postgresql_refuses_edits_but_lets_retention_redact(migrated_postgresql, statement):
     from registry.calllog.retention import redact_old_events
@@ -210,12 +226,18 @@ def test_postgresql_refuses_edits_but_lets_retention_redact(migrated_postgresql,
     from registry.timeutil import utcnow
 
     fill(db, 4)
+    append("status", "twilio", {"status": "ringing"}, dedupe_key="unsealed")
+    db.session.commit()
     with pytest.raises(sa.exc.IntegrityError, match="append-only"):
         db.session.execute(text(statement))
     db.session.rollback()
-    assert redact_old_events(utcnow(), utcnow()) == 4
+    assert redact_old_events(utcnow(), utcnow()) == 4  # the unsealed event keeps its content
     db.session.commit()
-    assert verify().ok and all(e.data == {} for e in db.session.scalars(select(CallEvent)))
+    assert seal_pending() == 1  # the sealer may still number and link it
+    report = verify()
+    assert report.ok and report.events == 5
+    assert [e.data for e in db.session.scalars(select(CallEvent).order_by(CallEvent.seq))] == \
+        [{}, {}, {}, {}, {"status": "ringing"}]
     # A superuser can still switch the trigger off; the chain still tells.
     db.session.execute(text("SET session_replication_role = replica"))
     db.session.execute(text("DELETE FROM call_events WHERE seq = 3"))

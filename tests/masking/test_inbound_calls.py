@@ -37,7 +37,7 @@ def test_shopper_calls_the_proxy_and_the_merchant_sees_only_the_proxy(wired, db)
     leg = db.session.query(CallRecord).filter_by(call_sid=child.sid).one()
     assert (leg.status, leg.duration_seconds, leg.kind) == ("completed", 5, "relay")
     assert leg.to_masked == "+86 138****8000" and leg.parent_call_sid == parent
-    kinds = [e.kind for e in db.session.query(CallEvent).order_by(CallEvent.seq)]
+    kinds = [e.kind for e in db.session.query(CallEvent).order_by(CallEvent.id)]
     assert kinds[0] == "routing" and "status" in kinds and "dial" in kinds
     assert verify().ok
 

@@ -115,7 +115,7 @@ def test_status_callbacks_are_idempotent_and_never_move_backwards(client, bindin
     record = db.session.query(CallRecord).filter_by(call_sid=child).one()
     assert (record.status, record.duration_seconds) == ("completed", 42)
     assert record.to_masked == "+86 138****8000" and record.binding_id == binding.id
-    statuses = [e.data["status"] for e in db.session.query(CallEvent).order_by(CallEvent.seq)]
+    statuses = [e.data["status"] for e in db.session.query(CallEvent).order_by(CallEvent.id)]
     assert statuses == ["ringing", "completed", "in-progress"]  # every delivery logged once
     assert verify().ok
 
