@@ -64,14 +64,27 @@ def dialect_insert(dialect: str, table):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
+EVENT_FIELDS = ("call_sid", "kind", "source", "data", "dedupe_key", "recorded_at")
+
+
 @cache
-def _append_statement(dialect: str, deduplicated: bool):
-    """Built once: building an INSERT costs more than running it."""
+def append_statement(dialect: str, deduplicated: bool, prefix: str = ""):
+    """The INSERT `append` runs, its values bound as `prefix + field` (see `event_values`).
+
+    Built once: building an INSERT costs more than running it.
+    """
     table = CallEvent.__table__
-    statement = dialect_insert(dialect, table)
+    statement = dialect_insert(dialect, table).values({f: bindparam(prefix + f) for f in EVENT_FIELDS})
     if deduplicated:  # a retried delivery is a no-op, decided by the unique index
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     return statement.returning(table.c.id)
+
+
+def event_values(kind: str, source: str, data: dict, call_sid: str | None, dedupe_key: str | None,
+                 prefix: str = "") -> dict:
+    values = {"call_sid": call_sid, "kind": kind, "source": source, "data": data, "dedupe_key": dedupe_key,
+              "recorded_at": utcnow()}
+    return {prefix + key: value for key, value in values.items()}
 
 
 def append(kind: str, source: str, data: dict, call_sid: str | None = None,
@@ -83,10 +96,8 @@ def append(kind: str, source: str, data: dict, call_sid: str | None = None,
     numbers and links committed events afterwards, in batches.
     """
     connection = db.session.connection()
-    statement = _append_statement(connection.dialect.name, bool(dedupe_key))
-    return connection.execute(statement, {
-        "call_sid": call_sid, "kind": kind, "source": source, "data": data, "dedupe_key": dedupe_key,
-        "recorded_at": utcnow()}).scalar()
+    statement = append_statement(connection.dialect.name, bool(dedupe_key))
+    return connection.execute(statement, event_values(kind, source, data, call_sid, dedupe_key)).scalar()
 
 
 def unsealed_count() -> int:

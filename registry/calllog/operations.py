@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from registry.calllog import chain
 from registry.calllog.models import FINAL_STATUSES, STATUS_RANK, CallRecord
@@ -44,10 +44,15 @@ def open_leg(call_sid: str, *, kind: str, direction: str, from_number: str | Non
     return record
 
 
+LEG_FIELDS = ("call_sid", "kind", "direction", "proxy_number", "from_masked", "to_masked", "from_encrypted",
+              "to_encrypted", "from_hash", "to_hash", "binding_id", "merchant_id", "status", "created_at")
+
+
 @cache
 def _inbound_leg_statement(dialect: str):
+    """INSERT the leg, values bound as `leg_<field>`; a repeated delivery only adds what it learnt."""
     table = CallRecord.__table__
-    statement = chain.dialect_insert(dialect, table)
+    statement = chain.dialect_insert(dialect, table).values({f: bindparam("leg_" + f) for f in LEG_FIELDS})
     new = statement.excluded
     return statement.on_conflict_do_update(index_elements=["call_sid"], set_={
         "kind": case((new.kind == "intercepted", new.kind), else_=table.c.kind),
@@ -56,9 +61,18 @@ def _inbound_leg_statement(dialect: str):
     })
 
 
-def record_inbound_leg(call_sid: str, *, intercepted: bool, from_number: str | None,
-                       proxy_number: str | None, binding_id: int | None, merchant_id: int | None) -> None:
-    """Log a call to a proxy number as it rings, in one statement (the routing fast path).
+@cache
+def _routing_log_statement():
+    """PostgreSQL: the leg and the routing event in one statement (a data-modifying WITH)."""
+    return chain.append_statement("postgresql", True, "event_").add_cte(
+        _inbound_leg_statement("postgresql").cte("leg"))
+
+
+def log_routed_call(call_sid: str, *, intercepted: bool, from_number: str | None,
+                    proxy_number: str | None, binding_id: int | None, merchant_id: int | None,
+                    event: dict, dedupe_key: str) -> None:
+    """Log a call to a proxy number as it rings, and the routing decision `event`: the
+    routing fast path, one statement on PostgreSQL.
 
     A repeated delivery changes nothing, except what a later step of the same
     call learnt: an extension typed after the prompt names the binding, or
@@ -66,15 +80,24 @@ def record_inbound_leg(call_sid: str, *, intercepted: bool, from_number: str | N
     """
     valid_from = from_number if from_number and from_number.startswith("+") else None
     cipher = get_cipher()
-    connection = db.session.connection()
-    connection.execute(_inbound_leg_statement(connection.dialect.name), {
+    leg = {
         "call_sid": call_sid, "kind": "intercepted" if intercepted else "relay", "direction": "inbound",
         "proxy_number": proxy_number, "from_masked": _masked(valid_from), "to_masked": _masked(proxy_number),
         "from_encrypted": valid_from, "to_encrypted": proxy_number,
         "from_hash": cipher.lookup_hash(valid_from) if valid_from else None,
         "to_hash": cipher.lookup_hash(proxy_number) if proxy_number else None,
         "binding_id": binding_id, "merchant_id": merchant_id, "status": "ringing", "created_at": utcnow(),
-    })
+    }
+    leg = {"leg_" + key: value for key, value in leg.items()}
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(_routing_log_statement(), leg | chain.event_values(
+            "routing", "app", event, call_sid, dedupe_key, prefix="event_"))
+        return
+    connection.execute(_inbound_leg_statement(dialect), leg)
+    connection.execute(chain.append_statement(dialect, True),
+                       chain.event_values("routing", "app", event, call_sid, dedupe_key))
 
 
 def advance_status(record: CallRecord, status: str, *, at: datetime | None = None,

@@ -140,17 +140,15 @@ def route_call(call_sid: str, to: str | None, from_: str | None, ttl: timedelta,
     route = _decide(to, caller, extension, now)
     decision = route.decision
     connected = decision.action == "connect"
-    calllog.record_inbound_leg(
-        call_sid, intercepted=decision.action == "refuse", from_number=caller,
-        proxy_number=decision.proxy_e164, binding_id=decision.binding_id if connected else None,
-        merchant_id=decision.merchant_id,
-    )
     if connected:
         _extend(decision.binding_id, route.expires_at, ttl, now)
-    calllog.log_event("routing", {
-        "decision": decision.action, "reason": decision.reason, "binding_id": decision.binding_id,
-        "extension": extension, "to_masked": mask(decision.connect_to) if connected else None,
-    }, call_sid=call_sid, dedupe_key=calllog.delivery_key(call_sid, "routing", extension))
+    calllog.log_routed_call(
+        call_sid, intercepted=decision.action == "refuse", from_number=caller,
+        proxy_number=decision.proxy_e164, binding_id=decision.binding_id if connected else None,
+        merchant_id=decision.merchant_id, event={
+            "decision": decision.action, "reason": decision.reason, "binding_id": decision.binding_id,
+            "extension": extension, "to_masked": mask(decision.connect_to) if connected else None,
+        }, dedupe_key=calllog.delivery_key(call_sid, "routing", extension))
     return decision
 
 

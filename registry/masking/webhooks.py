@@ -43,6 +43,13 @@ def _answer(decision: routing.Decision) -> str:
     )
 
 
+def _autocommit_on_postgresql() -> None:
+    """Routing runs a read and then one write, the log: on PostgreSQL each autocommits,
+    which saves a transaction's BEGIN and COMMIT round trips on the hottest request."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @bp.post("/voice/incoming")
 @twilio_signed
 def voice_incoming():
@@ -50,6 +57,7 @@ def voice_incoming():
     call_sid = request.form.get("CallSid", "")
     if not call_sid:
         return twiml_response(twiml.refuse())
+    _autocommit_on_postgresql()
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"), _ttl())
     db.session.commit()
     return twiml_response(_answer(decision))
@@ -61,6 +69,7 @@ def voice_extension():
     """The digits a caller typed at a shared number's extension prompt."""
     call_sid, digits = request.form.get("CallSid", ""), request.form.get("Digits", "")
     extension = digits if len(digits) == 4 and digits.isdigit() else "----"
+    _autocommit_on_postgresql()
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"),
                                   _ttl(), extension=extension)
     db.session.commit()

@@ -172,3 +172,33 @@ def test_a_call_extends_the_binding(client, binding, db):
     call(client, SHOPPER)
     db.session.expire_all()
     assert as_utc(db.session.get(Binding, binding.id).expires_at) > utcnow() + timedelta(hours=71)
+
+
+def test_a_retried_delivery_is_logged_once(client, binding, db):
+    first, again = call(client, SHOPPER), call(client, SHOPPER)
+    assert first.data == again.data  # Twilio hears the same answer
+    assert db.session.query(CallRecord).count() == 1
+    assert [e.kind for e in db.session.query(CallEvent)] == ["routing"]
+
+
+def test_the_extension_typed_later_completes_the_calls_record(client, db):
+    make_proxy("+8613900000099", shared=True)
+    overflow = make_binding(MERCHANT, STRANGER)
+    sid, wrong_sid = "CA" + "7" * 32, "CA" + "8" * 32
+    for call_sid in (sid, wrong_sid):
+        call(client, STRANGER, to="+8613900000099", sid=call_sid)
+    record = db.session.query(CallRecord).filter_by(call_sid=sid).one()
+    assert (record.kind, record.binding_id) == ("relay", None)  # asked for the extension
+    path = "/webhooks/twilio/voice/extension"
+    for _ in range(2):  # the second is Twilio retrying
+        answer = call(client, STRANGER, to="+8613900000099", path=path, Digits=overflow.extension, sid=sid)
+        assert twiml(answer).find("Dial/Number").text == MERCHANT
+    wrong = "0000" if overflow.extension != "0000" else "1111"
+    call(client, STRANGER, to="+8613900000099", path=path, Digits=wrong, sid=wrong_sid)
+    db.session.expire_all()
+    record = db.session.query(CallRecord).filter_by(call_sid=sid).one()
+    assert (record.kind, record.binding_id, record.merchant_id) == ("relay", overflow.id, overflow.merchant_id)
+    assert db.session.query(CallRecord).filter_by(call_sid=wrong_sid).one().kind == "intercepted"
+    decisions = [e.data["decision"] for e in db.session.query(CallEvent).filter_by(call_sid=sid)
+                 .order_by(CallEvent.id)]
+    assert decisions == ["ask_extension", "connect"]
