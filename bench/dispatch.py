@@ -35,6 +35,7 @@ import io
 import logging
 import math
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -95,13 +96,15 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--time-limit", type=float, help="seconds after the last due_at before the "
                         "schedulers are stopped anyway (default 300)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
-    parser.add_argument("--db-name", help="the database created (default registry_bench_dispatch)")
+    parser.add_argument("--db-name", help="the database created (default $BENCH_DISPATCH_DB or "
+                        "registry_bench_dispatch); give each concurrent run its own")
     parser.add_argument("--admin-url", help="a PostgreSQL URL to create databases with "
                         "(default $BENCH_DATABASE_URL or the local postgres database)")
     parser.add_argument("--log-dir", type=Path, help="where scheduler logs go "
                         "(default test-artifacts/bench-dispatch)")
     args = parser.parse_args(argv)
-    options = Options(admin_url=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL))
+    options = Options(admin_url=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
+                      db_name=os.environ.get("BENCH_DISPATCH_DB") or Options.db_name)
     if args.quick:
         options = options.quick()
     changes = {"requests": args.requests, "spread": args.spread, "schedulers": args.schedulers,
@@ -110,6 +113,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
     options = replace(options, keep=args.keep, **{k: v for k, v in changes.items() if v is not None})
     if options.requests < 1 or options.schedulers < 1 or options.spread <= 0:
         parser.error("--requests and --schedulers must be at least 1, --spread above 0")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", options.db_name):
+        parser.error("the database name must be lower-case letters, digits and underscores")
     if make_url(options.admin_url).get_backend_name() != "postgresql":
         parser.error("the dispatch benchmark runs on PostgreSQL only")
     return options
@@ -494,6 +499,7 @@ class CpuMeter:
     def _snapshot(self) -> dict:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {"schedulers": sum(_proc_cpu(pid) for pid in self.schedulers),
+                "each": [_proc_cpu(pid) for pid in self.schedulers],
                 "simulator": usage.ru_utime + usage.ru_stime + _proc_cpu(self.stub),
                 "postgres": {pid: _proc_cpu(pid) for pid in self._backends()}}
 
@@ -501,6 +507,7 @@ class CpuMeter:
         end = self._snapshot()
         postgres = sum(cpu - self.start["postgres"].get(pid, 0.0) for pid, cpu in end["postgres"].items())
         return {"schedulers": end["schedulers"] - self.start["schedulers"],
+                "each": [b - a for a, b in zip(self.start["each"], end["each"], strict=True)],
                 "simulator": end["simulator"] - self.start["simulator"], "postgres": postgres}
 
 
@@ -520,12 +527,12 @@ class Outcome:
     webhook_failures: int
     stopped_early: bool
     handling: list[float]
-    cpu: dict[str, float]
+    cpu: dict  # CPU seconds: "schedulers", "simulator", "postgres"; "each": per scheduler process
     load: float
     maintenance: int | None  # ANALYZE/VACUUM runs standing in for autovacuum; None: autovacuum on
 
 
-def measure(app, recorder: CreateRecorder, state, stopped_early: bool, cpu: dict[str, float],
+def measure(app, recorder: CreateRecorder, state, stopped_early: bool, cpu: dict,
             load: float, maintenance: int | None) -> Outcome:
     from registry.extensions import db
 
@@ -603,6 +610,9 @@ def rows_for(outcome: Outcome, options: Options) -> list[Row]:
         Row("dispatch: CPU ms per call: schedulers / simulator+stub / PostgreSQL",
             " / ".join(number(outcome.cpu[k] * 1000 / max(outcome.placed, 1), 1)
                        for k in ("schedulers", "simulator", "postgres"))),
+        Row("dispatch: CPU ms per call, each scheduler process",
+            " / ".join(number(cpu * 1000 / max(outcome.placed, 1), 1)
+                       for cpu in outcome.cpu.get("each", []))),
         Row("dispatch: machine", f"{os.cpu_count()} cores, load average {outcome.load:.1f} at the start"),
         Row("dispatch: statistics", "autovacuum on" if outcome.maintenance is None else
             f"autovacuum off; {outcome.maintenance} ANALYZE/VACUUM run as it would"),

@@ -167,7 +167,10 @@ def run_command() -> None:
     def stop(signum, frame):
         click.echo("scheduler: stopping after the running jobs finish")
         STOPPING.set()
-        scheduler.shutdown(wait=True)
+        # Not from the handler itself: it may have interrupted the scheduler's own loop in the
+        # middle of updating its job store, which shutting down empties. A thread waits for
+        # the loop to let go of the store, then stops the scheduler and its running jobs.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, name="scheduler-stop").start()
 
     signal.signal(signal.SIGTERM, stop)
     click.echo(f"scheduler: running {', '.join(j.name for j in JOBS)}")

@@ -103,3 +103,60 @@ def test_cancelled_or_blocked_requests_are_not_called(app, db, phones, callback)
     db.session.commit()
     assert tick(app)["dispatch-callbacks"] == {}
     assert phones.calls() == []
+
+
+def chunk_of_requests(app, db, phones, n):
+    from registry.callbacks.operations import CallbackPolicy, request_callback
+    from tests.factories import make_callable_merchant, make_shopper
+
+    policy = CallbackPolicy.from_config(app.config)
+    requests = []
+    for i in range(n):
+        store = make_callable_merchant(f"+86138002{i:05d}", name=f"Store {i}")
+        phones.script(store.numbers[0].e164, outcome="manual")
+        requests.append(request_callback(make_shopper(f"+86137003{i:05d}"), store.id, "asap", None, None,
+                                         policy))
+        db.session.commit()
+    return requests
+
+
+def test_a_chunk_of_due_requests_is_placed_together_each_once(app, db, phones):
+    from registry.callbacks.dispatch import CHUNK
+    from registry.merchants.models import Merchant
+
+    requests = chunk_of_requests(app, db, phones, CHUNK + 3)
+    assert tick(app)["dispatch-callbacks"] == {"placed": CHUNK + 3}
+    db.session.expire_all()
+    attempts = db.session.query(CallbackAttempt).all()
+    calls = {c.sid: c for c in phones.calls() if c.parent_sid is None}
+    assert len(calls) == len(attempts) == CHUNK + 3
+    assert {a.request_id for a in attempts} == {r.id for r in requests}
+    for attempt in attempts:  # each attempt names its own call, to its own store
+        assert attempt.state == "placed" and attempt.merchant_call_sid in calls
+        store = db.session.get(Merchant, attempt.request.merchant_id)
+        assert calls[attempt.merchant_call_sid].to == store.numbers[0].e164
+    assert all(db.session.get(CallbackRequest, r.id).lease_owner is None for r in requests)
+    for sid in calls:
+        phones.decline(sid)
+
+
+def test_one_request_failing_costs_the_rest_of_its_chunk_nothing(app, db, phones, monkeypatch):
+    import registry.callbacks.dispatch as dispatch
+
+    requests = chunk_of_requests(app, db, phones, 4)
+    broken = requests[2].id
+    real_allocate = dispatch.allocate
+
+    def allocate(merchant_e164, *args, **kwargs):
+        if kwargs["merchant_id"] == requests[2].merchant_id:
+            raise RuntimeError("a bug")
+        return real_allocate(merchant_e164, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "allocate", allocate)
+    assert tick(app)["dispatch-callbacks"] == {"placed": 3, "error": 1}
+    db.session.expire_all()
+    assert {a.request_id for a in db.session.query(CallbackAttempt)} == {r.id for r in requests} - {broken}
+    held = db.session.get(CallbackRequest, broken)
+    assert held.status == "calling" and held.lease_owner  # taken up again when the lease ends
+    for call in phones.calls():
+        phones.decline(call.sid)

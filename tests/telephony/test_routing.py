@@ -97,3 +97,30 @@ def test_list_calls_with_wrong_credentials_are_a_provider_error(simulator):
     with pytest.raises(ProviderError) as caught:
         gateway.list_incoming_numbers()
     assert caught.value.status == 401 and caught.value.code == 20003
+
+
+def test_environment_settings_are_read_once_per_host(monkeypatch):
+    """The SDK's session reads proxy settings per request; ours per host, with the same result."""
+    import requests
+
+    from registry.telephony.routing import EnvironmentOnceSession
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "verify.twilio.com")
+    session, plain = EnvironmentOnceSession(), requests.Session()
+    for url in ("https://api.twilio.com/2010-04-01/Calls.json", "https://verify.twilio.com/v2/Services"):
+        assert session.merge_environment_settings(url, {}, None, None, None) \
+            == plain.merge_environment_settings(url, {}, None, None, None)
+    monkeypatch.delenv("HTTPS_PROXY")
+    again = session.merge_environment_settings("https://api.twilio.com/x", {}, None, None, None)
+    assert again["proxies"].get("https") == "http://proxy.example:3128"
+    again["proxies"].clear()  # a caller's copy: the next request still gets the settings
+    assert session.merge_environment_settings("https://api.twilio.com/y", {}, None, None, None)["proxies"]
+
+
+def test_the_gateway_keeps_connections_for_concurrent_calls():
+    from registry.telephony.routing import POOL_SIZE
+
+    gateway = TelephonyGateway("AC" + "0" * 32, "token", "VA" + "0" * 32, api_url="http://sim:5001")
+    for prefix in ("https://", "http://"):
+        assert gateway._http.session.get_adapter(prefix + "api.twilio.com")._pool_maxsize == POOL_SIZE
