@@ -197,7 +197,8 @@ def test_the_extension_typed_later_completes_the_calls_record(client, db):
     call(client, STRANGER, to="+8613900000099", path=path, Digits=wrong, sid=wrong_sid)
     db.session.expire_all()
     record = db.session.query(CallRecord).filter_by(call_sid=sid).one()
-    assert (record.kind, record.binding_id, record.merchant_id) == ("relay", overflow.id, overflow.merchant_id)
+    assert (record.kind, record.binding_id) == ("relay", overflow.id)
+    assert record.merchant_id == overflow.merchant_id
     assert db.session.query(CallRecord).filter_by(call_sid=wrong_sid).one().kind == "intercepted"
     decisions = [e.data["decision"] for e in db.session.query(CallEvent).filter_by(call_sid=sid)
                  .order_by(CallEvent.id)]
