@@ -1,4 +1,6 @@
-"""`python -m bench [--bindings N] [--quick] [--keep]`: run the benchmark, print the table.
+"""`python -m bench [--bindings N] [--quick] [--keep] [--only M] [--db-name N]`: run the benchmark.
+
+Prints the table (and writes it to --output).
 
 Exits 0 when every measure was taken (missed targets show as FAIL in the
 table), 1 when a measure could not be taken, 130 on Ctrl-C.
@@ -14,7 +16,8 @@ import traceback
 from pathlib import Path
 
 from bench import report, runner
-from bench.settings import Settings
+from bench.settings import MEASURES, Settings
+from bench.setup_db import database_url
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -26,15 +29,25 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--duration", type=float, help="seconds of measured load per server (default 6)")
     parser.add_argument("--output", type=Path, help="where the table is written too "
                         "(default test-artifacts/bench.txt)")
+    parser.add_argument("--only", choices=MEASURES, action="append",
+                        help="run only this measure (repeatable; default: all of them)")
+    parser.add_argument("--db-name", help="name of the benchmark database on the server (default "
+                        "$BENCH_DB_NAME or registry_bench; the pool measure uses NAME_pool)")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.quick:
         settings = settings.quick()
-    changes = {"bindings": args.bindings, "duration": args.duration, "output": args.output}
+    changes = {"bindings": args.bindings, "duration": args.duration, "output": args.output,
+               "db_name": args.db_name,
+               "only": tuple(m for m in MEASURES if m in args.only) if args.only else None}
     settings = dataclasses.replace(settings, keep=args.keep,
                                    **{k: v for k, v in changes.items() if v is not None})
     if settings.bindings < 1:
         parser.error("--bindings must be at least 1")
+    try:
+        database_url(settings.admin_url, settings.db_name + "_pool")
+    except ValueError:
+        parser.error(f"--db-name {settings.db_name!r}: lower-case letters, digits and _ only")
     return settings
 
 

@@ -83,7 +83,7 @@ def _outcome(conn, cap: int, run: allocation.AllocationResult) -> PoolResult:
         f"SELECT party_b_hash FROM bindings WHERE {direct}) AS p GROUP BY party) AS d"))
     bound = max(busiest, math.ceil(bindings / cap))
     return PoolResult(bindings, used, busiest, bound, run.exhausted, run.errors,
-                      masking_violations(conn), counter_mismatches(conn), run.error_samples)
+                      masking_violations(conn), counter_mismatches(conn, cap), run.error_samples)
 
 
 def measure(settings: Settings, log, notes: list[str] | None = None) -> tuple[PoolResult, PoolResult]:
@@ -106,7 +106,7 @@ def measure(settings: Settings, log, notes: list[str] | None = None) -> tuple[Po
         for workers in (1, settings.pool_workers):
             with db.engine.begin() as conn:
                 conn.execute(text("DELETE FROM bindings"))
-                conn.execute(text("UPDATE proxy_numbers SET active_bindings = 0"))
+                conn.execute(text("UPDATE proxy_numbers SET active_bindings = 0, has_room = true"))
             db.engine.dispose()
             with keep_statistics(url) as keeper:
                 run = allocation.run(url, [pairs[w::workers] for w in range(workers)])

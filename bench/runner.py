@@ -87,12 +87,14 @@ def _server_version(url: str) -> str:
 
 
 def _chain_report(url: str):
-    from registry.calllog.chain import verify
+    """The chain after the load, sealed first (as the scheduler's job would have)."""
+    from registry.calllog.chain import seal_pending, verify
     from registry.extensions import db
 
     app = setup_db.make_app(url)
     with app.app_context():
         try:
+            seal_pending()
             return verify()
         finally:
             db.session.remove()
@@ -165,8 +167,27 @@ def pool_rows(sequential: pool.PoolResult, concurrent: pool.PoolResult, workers:
     return rows
 
 
+def _allocation(settings: Settings, setup: setup_db.Setup, log: Log, notes: list[str],
+                analyzes: list[str]) -> list[Row]:
+    work = allocation.new_pairs(settings.alloc_workers, settings.alloc_per_worker, setup.merchants)
+    log(f"allocation: {settings.alloc_workers} processes x {settings.alloc_per_worker:,} new pairs")
+    meter = Meter(setup.url)
+    with keep_statistics(setup.url) as keeper:
+        allocated = allocation.run(setup.url, work, meter)
+    if keeper.active:
+        analyzes.append(f"{keeper.analyzes} during the allocations"
+                        + (f" (stopped: {keeper.error})" if keeper.error else ""))
+    violations, mismatches = _checks(setup.url, lambda conn: (
+        setup_db.masking_violations(conn), setup_db.counter_mismatches(conn, setup_db.DEFAULT_CAP)))
+    log(f"allocation: {allocated.rate:,.0f} bindings/s, {allocated.errors} errors, "
+        f"{violations} violations")
+    _note_others(notes, "the allocations", meter.others)
+    return allocation_rows(allocated, sum(map(len, work)), settings.alloc_workers, violations,
+                           mismatches, meter.others)
+
+
 def run(settings: Settings, log: Log | None = None) -> tuple[list[str], list[Row]]:
-    """Run every measure; returns the table's header lines and rows.
+    """Run the measures in `settings.only`; returns the table's header lines and rows.
 
     Targets missed show as FAIL rows; only a failure to measure raises. The
     databases are dropped at the end (also on errors) unless `settings.keep`.
@@ -175,37 +196,35 @@ def run(settings: Settings, log: Log | None = None) -> tuple[list[str], list[Row
     rows: list[Row] = []
     notes: list[str] = []
     analyzes: list[str] = []  # ANALYZEs standing in for autovacuum, where it is off
+    server_version = "unknown"
+    made: list[str] = []  # databases this run (re)created: only those are dropped
     try:
-        setup = setup_db.build(settings, log)
-        rows += setup_rows(setup)
-        server_version = _server_version(setup.url)
+        # The loaded database serves routing and allocation; the pool measure has its own.
+        if "routing" in settings.only or "allocation" in settings.only:
+            made.append(settings.db_name)
+            setup = setup_db.build(settings, log)
+            rows += setup_rows(setup)
+            server_version = _server_version(setup.url)
 
-        result = routing.measure(settings, setup.url, setup.callers, log)
-        rows += routing_rows(result, _chain_report(setup.url))
-        _note_others(notes, "the trivial app's load", result.trivial_others)
-        _note_others(notes, "the routing load", result.routing_others)
+        if "routing" in settings.only:
+            result = routing.measure(settings, setup.url, setup.callers, log)
+            rows += routing_rows(result, _chain_report(setup.url))
+            _note_others(notes, "the trivial app's load", result.trivial_others)
+            _note_others(notes, "the routing load", result.routing_others)
 
-        work = allocation.new_pairs(settings.alloc_workers, settings.alloc_per_worker, setup.merchants)
-        log(f"allocation: {settings.alloc_workers} processes x {settings.alloc_per_worker:,} new pairs")
-        meter = Meter(setup.url)
-        with keep_statistics(setup.url) as keeper:
-            allocated = allocation.run(setup.url, work, meter)
-        if keeper.active:
-            analyzes.append(f"{keeper.analyzes} during the allocations"
-                            + (f" (stopped: {keeper.error})" if keeper.error else ""))
-        violations, mismatches = _checks(setup.url, lambda conn: (
-            setup_db.masking_violations(conn), setup_db.counter_mismatches(conn)))
-        log(f"allocation: {allocated.rate:,.0f} bindings/s, {allocated.errors} errors, "
-            f"{violations} violations")
-        rows += allocation_rows(allocated, sum(map(len, work)), settings.alloc_workers, violations,
-                                mismatches, meter.others)
-        _note_others(notes, "the allocations", meter.others)
+        if "allocation" in settings.only:
+            rows += _allocation(settings, setup, log, notes, analyzes)
 
-        sequential, concurrent = pool.measure(settings, log, analyzes)
-        rows += pool_rows(sequential, concurrent, settings.pool_workers)
+        if "pool" in settings.only:
+            made.append(settings.pool_db_name)
+            sequential, concurrent = pool.measure(settings, log, analyzes)
+            rows += pool_rows(sequential, concurrent, settings.pool_workers)
+            if server_version == "unknown":
+                server_version = _server_version(setup_db.database_url(settings.admin_url,
+                                                                       settings.pool_db_name))
     finally:
         if not settings.keep:
-            for name in (settings.db_name, settings.pool_db_name):
+            for name in made:
                 try:
                     setup_db.drop_database(settings.admin_url, name)
                 except Exception as exc:  # cleanup must not hide the original error

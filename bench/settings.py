@@ -17,6 +17,9 @@ AUTH_TOKEN = "bench-auth-token-0123456789abcdef"  # noqa: S105
 ACCOUNT_SID = "AC" + "b" * 32
 
 
+MEASURES = ("routing", "allocation", "pool")
+
+
 @dataclass(frozen=True)
 class PoolShape:
     """The synthetic marketplace the pool-efficiency measure allocates."""
@@ -57,7 +60,10 @@ class Settings:
     pool_workers: int = 8
 
     admin_url: str = field(default_factory=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL))
-    db_name: str = "registry_bench"
+    # BENCH_DB_NAME lets several people share one server without dropping each other's database.
+    db_name: str = field(default_factory=lambda: os.environ.get("BENCH_DB_NAME", "registry_bench"))
+    # Which measures run (setup always does): any of MEASURES.
+    only: tuple[str, ...] = MEASURES
     keep: bool = False
     output: Path = ROOT / "test-artifacts" / "bench.txt"
     log_dir: Path = ROOT / "test-artifacts"

@@ -28,6 +28,8 @@ from registry.config import BOOL_TUNABLES, INT_TUNABLES, STR_TUNABLES
 from registry.timeutil import utcnow
 
 TTL = timedelta(hours=72)
+# The bench's app runs with the default tunables (server_env drops any set in the environment).
+DEFAULT_CAP = INT_TUNABLES["PROXY_NUMBER_CAP"]
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -228,13 +230,16 @@ def insert_filler_bindings(conn: Connection, count: int, per_merchant: int, prox
         "token": shopper_token, "now": now, "expires": now + TTL})
 
 
-def recount_proxies(conn: Connection) -> None:
-    """`proxy_numbers.active_bindings` set from the rows themselves."""
+def recount_proxies(conn: Connection, default_cap: int) -> None:
+    """`proxy_numbers.active_bindings` set from the rows themselves, and `has_room`
+    from that count, as allocation keeps them."""
     conn.execute(text("UPDATE proxy_numbers SET active_bindings = 0"))
     conn.execute(text(
         "UPDATE proxy_numbers SET active_bindings = c.n FROM (SELECT proxy_number_id AS pid, "
         "count(*) AS n FROM bindings WHERE ended_at IS NULL GROUP BY proxy_number_id) AS c "
         "WHERE proxy_numbers.id = c.pid"))
+    conn.execute(text("UPDATE proxy_numbers SET has_room = active_bindings < coalesce(cap, :cap)"),
+                 {"cap": default_cap})
 
 
 @contextmanager
@@ -279,12 +284,15 @@ def masking_violations(conn: Connection) -> int:
     return total
 
 
-def counter_mismatches(conn: Connection) -> int:
-    """Proxy numbers whose `active_bindings` differs from their active rows."""
+def counter_mismatches(conn: Connection, default_cap: int | None = None) -> int:
+    """Proxy numbers whose `active_bindings` differs from their active rows; with
+    `default_cap`, also direct ones whose `has_room` disagrees with their count."""
+    flag = "" if default_cap is None else (
+        " OR (NOT p.shared AND p.has_room <> (p.active_bindings < coalesce(p.cap, :cap)))")
     return conn.scalar(text(
-        "SELECT count(*) FROM proxy_numbers p LEFT JOIN (SELECT proxy_number_id AS pid, count(*) AS n "
+        "SELECT count(*) FROM proxy_numbers p LEFT JOIN (SELECT proxy_number_id AS pid, count(*) AS n "  # noqa: S608
         "FROM bindings WHERE ended_at IS NULL GROUP BY proxy_number_id) c ON c.pid = p.id "
-        "WHERE p.active_bindings <> coalesce(c.n, 0)"))
+        f"WHERE p.active_bindings <> coalesce(c.n, 0){flag}"), {"cap": default_cap})
 
 
 def active_bindings(conn: Connection) -> int:
@@ -332,7 +340,7 @@ def build(settings: S.Settings, log) -> Setup:
                                        filler, token)
                 log(f"setup: {settings.bindings:,} filler bindings inserted "
                     f"({time.monotonic() - started:.1f}s)")
-            recount_proxies(conn)
+            recount_proxies(conn, DEFAULT_CAP)
             reset_sequences(conn)
         vacuum_analyze(db.engine)
         log(f"setup: indexes built, counters set, VACUUM ANALYZE ({time.monotonic() - started:.1f}s)")
@@ -347,7 +355,7 @@ def build(settings: S.Settings, log) -> Setup:
         db.session.remove()
         vacuum_analyze(db.engine)
         with db.engine.connect() as conn:
-            count, mismatches = active_bindings(conn), counter_mismatches(conn)
+            count, mismatches = active_bindings(conn), counter_mismatches(conn, DEFAULT_CAP)
         db.engine.dispose()
     seconds = time.monotonic() - started
     log(f"setup: {settings.real_bindings} real bindings allocated, VACUUM ANALYZE again ({seconds:.1f}s)")

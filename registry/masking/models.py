@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, text
+from sqlalchemy import DateTime, ForeignKey, Index, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.extensions import db
@@ -15,6 +15,9 @@ PROXY_STATUSES = ("active", "retired")
 ACTIVE = text("ended_at IS NULL")
 ACTIVE_DIRECT = text("ended_at IS NULL AND extension IS NULL")
 ACTIVE_EXTENSION = text("ended_at IS NULL AND extension IS NOT NULL")
+# Direct numbers allocation may still fill. Allocation writes this very text in its
+# query, so the planner can match the partial indexes below on either backend.
+DIRECT_WITH_ROOM = "status = 'active' AND NOT shared AND has_room"
 
 
 def _partial_index(name: str, *columns: str, where, unique: bool = False) -> Index:
@@ -28,6 +31,13 @@ class ProxyNumber(db.Model):
     """
 
     __tablename__ = "proxy_numbers"
+    # First-fit walks the numbers that may have room in id order (the country's
+    # first, then any), stopping at the first that fits: the full ones, most of
+    # a busy pool, are not in these indexes at all.
+    __table_args__ = (
+        _partial_index("ix_proxy_numbers_room_country", "country", "id", where=text(DIRECT_WITH_ROOM)),
+        _partial_index("ix_proxy_numbers_room", "id", where=text(DIRECT_WITH_ROOM)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     e164: Mapped[str] = mapped_column(String(16), unique=True)
@@ -42,6 +52,10 @@ class ProxyNumber(db.Model):
     # Kept by the allocation operations in the same transaction as the
     # bindings they add or end; lets allocation skip full numbers cheaply.
     active_bindings: Mapped[int] = mapped_column(default=0)
+    # False once an allocation filled the number to its cap (the configured default
+    # when `cap` is None); true again as soon as one of its bindings ends. Kept in the
+    # same statements as `active_bindings`; allocation still checks the count itself.
+    has_room: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -64,8 +78,10 @@ class Binding(db.Model):
                        where=ACTIVE_DIRECT, unique=True),
         _partial_index("uq_bindings_active_extension", "proxy_number_id", "extension",
                        where=ACTIVE_EXTENSION, unique=True),
-        _partial_index("ix_bindings_active_party_a", "party_a_hash", where=ACTIVE),
-        _partial_index("ix_bindings_active_party_b", "party_b_hash", where=ACTIVE),
+        # With the expiry, "has this party expired bindings?" (asked before every allocation)
+        # is one index range, whatever the plan, even for a merchant with thousands of bindings.
+        _partial_index("ix_bindings_active_party_a", "party_a_hash", "expires_at", where=ACTIVE),
+        _partial_index("ix_bindings_active_party_b", "party_b_hash", "expires_at", where=ACTIVE),
         _partial_index("ix_bindings_active_expiry", "expires_at", where=ACTIVE),
         _partial_index("ix_bindings_active_proxy", "proxy_number_id", where=ACTIVE),
     )

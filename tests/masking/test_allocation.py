@@ -107,3 +107,118 @@ def test_a_party_cannot_be_bound_to_itself(db):
     make_proxy()
     with pytest.raises(ValueError):
         allocate(MERCHANT, MERCHANT, ttl=TTL, default_cap=200)
+
+
+def test_a_full_number_is_flagged_and_skipped_until_a_binding_on_it_ends(db):
+    small = make_proxy("+8613900000001", cap=1)
+    spare = make_proxy("+8613900000002")
+    first = make_binding(MERCHANT, SHOPPERS[0])
+    assert first.proxy_number_id == small.id
+    assert db.session.get(ProxyNumber, small.id).has_room is False
+    assert make_binding(OTHER_MERCHANT, SHOPPERS[1]).proxy_number_id == spare.id
+    end_binding(db.session.get(Binding, first.id), "staff action")
+    db.session.commit()
+    assert db.session.get(ProxyNumber, small.id).has_room is True
+    # First-fit again: the lowest number with room, now the small one.
+    assert make_binding(OTHER_MERCHANT, SHOPPERS[2]).proxy_number_id == small.id
+
+
+def test_a_number_flagged_full_under_a_smaller_default_cap_is_still_found(db):
+    """Raising the default cap leaves numbers flagged full; the whole pool is searched
+    before the pair goes to a shared number or waits."""
+    proxy = make_proxy("+8613900000001")
+    make_proxy("+8613900000099", shared=True)
+    allocate(MERCHANT, SHOPPERS[0], ttl=TTL, default_cap=1)
+    db.session.commit()
+    assert db.session.get(ProxyNumber, proxy.id).has_room is False
+    binding = allocate(OTHER_MERCHANT, SHOPPERS[1], ttl=TTL, default_cap=2)
+    db.session.commit()
+    assert (binding.proxy_number_id, binding.extension) == (proxy.id, None)
+    assert db.session.get(ProxyNumber, proxy.id).active_bindings == 2
+
+
+def test_a_partys_expired_binding_is_ended_and_its_slot_reused(db):
+    proxy = make_proxy()
+    old = make_binding(MERCHANT, SHOPPERS[0], hours=1)
+    later = utcnow() + timedelta(hours=2)
+    binding = allocate(MERCHANT, SHOPPERS[1], ttl=TTL, default_cap=200, now=later)
+    db.session.commit()
+    assert binding.proxy_number_id == proxy.id and binding.id != old.id
+    assert db.session.get(Binding, old.id).end_reason == "expired"
+    assert db.session.get(ProxyNumber, proxy.id).active_bindings == 1
+
+
+def test_an_expired_binding_of_the_same_pair_is_replaced_not_reused(db):
+    make_proxy()
+    old = make_binding(MERCHANT, SHOPPERS[0], hours=1)
+    binding = allocate(MERCHANT, SHOPPERS[0], ttl=TTL, default_cap=200,
+                       now=utcnow() + timedelta(hours=2))
+    db.session.commit()
+    assert binding.id != old.id
+    assert db.session.get(Binding, old.id).end_reason == "expired"
+
+
+def test_the_binding_returned_is_ready_for_the_caller_without_another_query(db):
+    from sqlalchemy import event
+
+    proxy = make_proxy()
+    e164, proxy_id = proxy.e164, proxy.id
+    statements = []
+    engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        binding = allocate(MERCHANT, SHOPPERS[0], ttl=TTL, default_cap=200, merchant_id=None)
+        seen = len(statements)
+        assert (binding.proxy_number.e164, binding.proxy_number_id) == (e164, proxy_id)
+        assert (binding.party_a, binding.party_b, binding.extension) == (MERCHANT, SHOPPERS[0], None)
+        assert binding.active and binding.id is not None
+        assert len(statements) == seen
+        assert not db.session.dirty and not db.session.new
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    db.session.commit()
+    assert db.session.get(ProxyNumber, proxy_id).active_bindings == 1
+    stored = db.session.get(Binding, binding.id)
+    assert (stored.party_a, stored.party_b) == (MERCHANT, SHOPPERS[0])
+
+
+def test_a_slot_taken_by_a_racing_allocation_is_skipped_for_the_next_number(db, monkeypatch):
+    """The insert reports the unique index's refusal (no error, no savepoint) and the
+    next number is tried; the refused number's count is left alone."""
+    from registry.masking import allocation
+
+    first, second = make_proxy("+8613900000001"), make_proxy("+8613900000002")
+    make_binding(MERCHANT, SHOPPERS[0])  # on the first number
+    if db.engine.dialect.name == "postgresql":
+        # The pick sees committed rows; leave party A out of its check, so it is as
+        # blind to the first binding as it is to a racing allocation's uncommitted one.
+        monkeypatch.setattr(allocation, "_FITS", allocation._FITS.replace(
+            "x.party_a_hash = :a_hash", "x.party_a_hash = 'nobody'"))
+        monkeypatch.setattr(allocation, "_PG_DIRECT", {
+            flagged: allocation.text(allocation._PG_ALLOCATE.format(
+                fits=allocation._FITS, room=allocation.DIRECT_WITH_ROOM))
+            .bindparams(*allocation._PG_DIRECT[True]._bindparams.values())
+            for flagged in (True, False)})
+    else:
+        real_uses = allocation._uses
+        monkeypatch.setattr(allocation, "_DIRECT", {})  # the queries are built again, blind
+        monkeypatch.setattr(allocation, "_uses", lambda column, param: (
+            real_uses(column, param) if param == "b_hash" else sqlalchemy.false()))
+    binding = make_binding(MERCHANT, SHOPPERS[1])
+    assert binding.proxy_number_id == second.id
+    assert db.session.get(ProxyNumber, first.id).active_bindings == 1
+    assert db.session.get(ProxyNumber, second.id).active_bindings == 1
+
+
+def test_a_rolled_back_allocation_leaves_nothing_behind_in_the_session(db):
+    make_proxy()
+    first = allocate(MERCHANT, SHOPPERS[0], ttl=TTL, default_cap=200)
+    first_id = first.id
+    db.session.rollback()
+    assert first not in db.session
+    # SQLite gives the next row the same id: the session must not still hold the ghost.
+    again = allocate(MERCHANT, SHOPPERS[0], ttl=TTL, default_cap=200)
+    db.session.commit()
+    assert db.session.query(Binding).all() == [again]
+    assert again.id == first_id or db.engine.dialect.name == "postgresql"

@@ -22,8 +22,11 @@ def database_url(request):
     return TEST_DATABASE_URL
 
 
-def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app, db):
-    for n in range(45):
+@pytest.mark.parametrize(("numbers", "cap"), [(45, 200), (100, 2)])
+def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app, db, numbers, cap):
+    """With cap 2 numbers fill up while others race for them: the full flag must
+    end up right too (of 100 numbers, a merchant's other 39 and at most 59 full leave one)."""
+    for n in range(numbers):
         make_proxy(f"+86139000{n:05d}")
     pairs = [(m, s) for m in MERCHANTS for s in SHOPPERS]
     errors, exhausted = [], []
@@ -34,7 +37,7 @@ def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app
             barrier.wait()
             for merchant, shopper in chunk:
                 try:
-                    allocate(merchant, shopper, ttl=timedelta(hours=1), default_cap=200)
+                    allocate(merchant, shopper, ttl=timedelta(hours=1), default_cap=cap)
                     _db.session.commit()
                 except PoolExhausted:
                     _db.session.rollback()
@@ -59,8 +62,9 @@ def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app
             .group_by(Binding.proxy_number_id, party).having(func.count() > 1)
         ).all()
         assert worst == []
-    # The counters the allocator keeps agree with the rows.
+    # The counters the allocator keeps agree with the rows, and the flags with the counters.
     for proxy in db.session.scalars(select(ProxyNumber)):
         rows = db.session.scalar(select(func.count(Binding.id)).where(
             active, Binding.proxy_number_id == proxy.id))
         assert proxy.active_bindings == rows
+        assert proxy.has_room == (rows < cap)
