@@ -396,6 +396,8 @@ async def _stub_connection(reader, writer) -> None:
                 break
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
         pass
+    except asyncio.CancelledError:
+        pass  # the stub is stopping with the connection still open (kept alive): end quietly
     finally:
         writer.close()
 

@@ -9,6 +9,7 @@ callback, in the order they happen.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -166,6 +167,7 @@ def parse_events(values) -> frozenset:
     return frozenset(event for event in events if event in CALLBACK_EVENTS)
 
 
+@functools.lru_cache(maxsize=4096)  # parsed four times per request about a call otherwise
 def country_of(number: str) -> str:
     """The ISO country of an E.164 number, or "" when it has none."""
     try:

@@ -136,6 +136,9 @@ class SimulatorState(VoiceStateMixin):
             self.numbers: dict[str, IncomingNumber] = {}
             self.webhooks: list[WebhookRecord] = []
             self._reset_voice()
+        if self.voice is not None:
+            # The app a kept-alive connection reached may be gone (each test serves its own).
+            self.voice.webhooks.close_connections()
 
     def now(self) -> datetime:
         """The simulated time as an aware UTC datetime."""
