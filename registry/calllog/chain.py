@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from json.encoder import c_make_encoder, encode_basestring
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -98,11 +98,6 @@ def append(kind: str, source: str, data: dict, call_sid: str | None = None,
     connection = db.session.connection()
     statement = append_statement(connection.dialect.name, bool(dedupe_key))
     return connection.execute(statement, event_values(kind, source, data, call_sid, dedupe_key)).scalar()
-
-
-def unsealed_count() -> int:
-    """Committed events `seal()` has not numbered and linked yet."""
-    return db.session.scalar(select(func.count()).select_from(CallEvent).where(CallEvent.seq.is_(None)))
 
 
 def seal(limit: int = 5000) -> int:
