@@ -37,8 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from registry.callbacks import outcomes, windows
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
@@ -83,39 +83,53 @@ class Urls:
         return f"{self.base}/webhooks/twilio/callback/status?attempt={attempt_id}&leg={leg}"
 
 
-def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """Take up to `limit` (default `batch`) due requests, or ones whose lease ran out, for this
-    worker; their ids, earliest due first."""
+def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: int | None = None,
+              stale: bool = True) -> list[int]:
+    """Take up to `limit` (default `batch`) due requests, or (`stale`) ones whose lease ran out, for
+    this worker; their ids, earliest due first."""
     now = now or utcnow()
+    limit = settings.batch if limit is None else limit
     due = (CallbackRequest.status == "scheduled") & (CallbackRequest.due_at <= now)
     # Only a lease a scheduler still holds can go stale; a `calling` request with no owner
     # has its call placed already, and that call's webhooks decide what comes next.
-    stale = (CallbackRequest.status == "calling") & CallbackRequest.lease_owner.is_not(None) \
+    expired = (CallbackRequest.status == "calling") & CallbackRequest.lease_owner.is_not(None) \
         & (CallbackRequest.lease_until < now)
-    query = select(CallbackRequest.id).where(due | stale).order_by(CallbackRequest.due_at) \
-        .limit(settings.batch if limit is None else limit)
     lease = {"status": "calling", "lease_owner": settings.worker, "lease_until": now + settings.lease}
     if db.session.get_bind().dialect.name == "postgresql":
-        # One statement: the rows are locked (skipping those another scheduler holds) and leased.
-        # FOR NO KEY UPDATE, the lock the UPDATE takes anyway: unlike FOR UPDATE it does not wait
-        # for (or, skipping, pass over) a request whose call-log rows a webhook is inserting.
-        locked = query.with_for_update(skip_locked=True, key_share=True)
-        rows = db.session.execute(
-            update(CallbackRequest).where(CallbackRequest.id.in_(locked.scalar_subquery()), due | stale)
-            .values(**lease).returning(CallbackRequest.id, CallbackRequest.due_at)
-            .execution_options(synchronize_session=False)).all()
+        # Two statements, each an index range rather than one OR that reads and sorts the whole
+        # table on every claim: stale leases first (the caller asks for those once a pass: they
+        # are rare, and looking means stepping over every `calling` request), then due requests
+        # in `due_at` order straight off ix_callback_requests_due.
+        rows = _claim_pg(expired, lease, limit) if stale else []
+        if len(rows) < limit:
+            rows += _claim_pg(due, lease, limit - len(rows))
         db.session.commit()
         return [row.id for row in sorted(rows, key=lambda row: row.due_at)]
+    query = select(CallbackRequest.id).where(due | expired if stale else due) \
+        .order_by(CallbackRequest.due_at).limit(limit)
     claimed = []
     for request_id in db.session.scalars(query).all():
         # Compare-and-set: on SQLite this is the lock.
         result = db.session.execute(
-            update(CallbackRequest).where(CallbackRequest.id == request_id, due | stale)
+            update(CallbackRequest).where(CallbackRequest.id == request_id, due | expired)
             .values(**lease).execution_options(synchronize_session=False))
         if result.rowcount == 1:
             claimed.append(request_id)
     db.session.commit()
     return claimed
+
+
+def _claim_pg(condition, lease: dict, limit: int) -> list:
+    """Lease up to `limit` requests meeting `condition`, earliest due first, in one statement:
+    the rows are locked (skipping those another scheduler holds) and leased. FOR NO KEY UPDATE,
+    the lock the UPDATE takes anyway: unlike FOR UPDATE it does not wait for (or, skipping, pass
+    over) a request whose call-log rows a webhook is inserting."""
+    locked = select(CallbackRequest.id).where(condition).order_by(CallbackRequest.due_at).limit(limit) \
+        .with_for_update(skip_locked=True, key_share=True)
+    return db.session.execute(
+        update(CallbackRequest).where(CallbackRequest.id.in_(locked.scalar_subquery()), condition)
+        .values(**lease).returning(CallbackRequest.id, CallbackRequest.due_at)
+        .execution_options(synchronize_session=False)).all()
 
 
 def _reconcile(gateway: TelephonyGateway, attempt: CallbackAttempt, merchant_e164: str) -> bool:
@@ -191,13 +205,14 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
     """Check each request, allocate its proxy number and write its attempt; commit once.
 
     Returns what happened to the requests that need no call, and the calls to place."""
-    # The requests, their attempts, their stores with the stores' numbers, their shoppers: one query.
+    # The requests, their stores with the stores' numbers, their shoppers: one query; their attempts
+    # a second, by index (joined in, the generic plan of a prepared statement scans every attempt).
     rows = db.session.execute(
         select(CallbackRequest, Merchant, Shopper)
         .join(Merchant, Merchant.id == CallbackRequest.merchant_id)
         .join(Shopper, Shopper.id == CallbackRequest.shopper_id)
         .where(CallbackRequest.id.in_(request_ids))
-        .options(joinedload(CallbackRequest.attempts), joinedload(Merchant.numbers))
+        .options(selectinload(CallbackRequest.attempts), joinedload(Merchant.numbers))
     ).unique().all()
     found = {row[0].id: row for row in rows}
     results: dict[int, str] = {}
@@ -233,10 +248,17 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
             insert(attempts).returning(attempts.c.id, sort_by_parameter_order=True),
             [{"request_id": request.id, "seq": len(request.attempts) + 1, "proxy_number": proxy}
              for request, _, proxy, _ in planned]).scalars().all()
-        db.session.execute(
-            update(requests).where(requests.c.id == bindparam("b_id"))
-            .values(binding_id=bindparam("b_binding")),
-            [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
+        if db.session.get_bind().dialect.name == "postgresql":
+            # One statement, the same text whatever the chunk's size (prepared once per connection),
+            # rather than one UPDATE per request.
+            db.session.execute(_PG_SET_BINDINGS, {
+                "ids": [request.id for request, _, _, _ in planned],
+                "bindings": [binding_id for _, binding_id, _, _ in planned], "now": utcnow()})
+        else:
+            db.session.execute(
+                update(requests).where(requests.c.id == bindparam("b_id"))
+                .values(binding_id=bindparam("b_binding")),
+                [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
         calls = [_Call(request.id, attempt_id, to, proxy)
                  for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
     db.session.commit()  # the attempts exist before Twilio hears of them
@@ -318,6 +340,22 @@ def _ask_twilio(gateway: TelephonyGateway, calls: list[_Call], urls: Urls) -> li
     return list(_twilio_pool().map(ask, calls))
 
 
+# PostgreSQL: a chunk's bindings and SIDs each stored by one statement of fixed text. `id = ANY`, not a
+# join with unnest(): that is a primary key look-up in any plan, where a generic plan of the join
+# (what a statement prepared by psycopg ends up with) hashes the array and scans the whole table.
+_PG_SET_BINDINGS = text(
+    "UPDATE callback_requests SET updated_at = :now, "
+    "binding_id = (CAST(:bindings AS integer[]))[array_position(CAST(:ids AS integer[]), id)] "
+    "WHERE id = ANY(CAST(:ids AS integer[]))").bindparams(bindparam("now", type_=DateTime(timezone=True)))
+_PG_SET_SIDS = text(
+    "UPDATE callback_attempts SET "
+    "merchant_call_sid = coalesce(merchant_call_sid, "
+    "(CAST(:sids AS varchar[]))[array_position(CAST(:ids AS integer[]), id)]), "
+    "state = CASE WHEN state = 'placing' THEN 'placed' ELSE state END, "
+    "placed_at = CASE WHEN state = 'placing' THEN :now ELSE placed_at END "
+    "WHERE id = ANY(CAST(:ids AS integer[]))").bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+
 def _record(calls: list[_Call], answers: list[str | Exception], settings: DispatchSettings,
             results: dict[int, str]) -> None:
     """Store each CallSid and release its lease, or handle the refusal; commit once."""
@@ -327,12 +365,16 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
         # on already: each change is made in the database only where it still applies.
         attempts, requests, now = CallbackAttempt.__table__, CallbackRequest.__table__, utcnow()
         placing = attempts.c.state == "placing"
-        db.session.execute(
-            update(attempts).where(attempts.c.id == bindparam("b_id"))
-            .values(merchant_call_sid=func.coalesce(attempts.c.merchant_call_sid, bindparam("b_sid")),
-                    state=case((placing, "placed"), else_=attempts.c.state),
-                    placed_at=case((placing, now), else_=attempts.c.placed_at)),
-            [{"b_id": call.attempt_id, "b_sid": sid} for call, sid in placed])
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(_PG_SET_SIDS, {"ids": [call.attempt_id for call, _ in placed],
+                                              "sids": [sid for _, sid in placed], "now": now})
+        else:
+            db.session.execute(
+                update(attempts).where(attempts.c.id == bindparam("b_id"))
+                .values(merchant_call_sid=func.coalesce(attempts.c.merchant_call_sid, bindparam("b_sid")),
+                        state=case((placing, "placed"), else_=attempts.c.state),
+                        placed_at=case((placing, now), else_=attempts.c.placed_at)),
+                [{"b_id": call.attempt_id, "b_sid": sid} for call, sid in placed])
         db.session.execute(
             update(requests).where(requests.c.id.in_([call.request_id for call, _ in placed]),
                                    requests.c.status == "calling")
@@ -406,8 +448,10 @@ def dispatch_once(gateway: TelephonyGateway, settings: DispatchSettings, urls: U
     # With no time to go on, one batch (the pass of old); else a first claim that surely fits.
     limit = max(1, _claim_size(settings, settings.pass_seconds, each)) if settings.pass_seconds > 0 \
         else settings.batch
+    stale = True  # leases that ran out are looked for once a pass (they are rare; see claim_due)
     while not stop():
-        claimed = claim_due(settings, limit=limit)
+        claimed = claim_due(settings, limit=limit, stale=stale)
+        stale = False
         if not claimed:
             remaining = deadline - clock()
             wait = _next_due_in(utcnow()) if remaining > 0 else None

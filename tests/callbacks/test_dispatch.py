@@ -163,3 +163,18 @@ def test_one_request_failing_costs_the_rest_of_its_chunk_nothing(app, db, phones
     assert held.status == "calling" and held.lease_owner  # taken up again when the lease ends
     for call in phones.calls():
         phones.decline(call.sid)
+
+
+def test_a_lease_that_ran_out_is_taken_by_the_first_claim_of_a_pass(app, db, phones, callback):
+    from registry.callbacks.dispatch import DispatchSettings, claim_due
+
+    request = db.session.get(CallbackRequest, callback.id)
+    request.status, request.lease_owner = "calling", "dead-host:1"
+    request.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    settings = DispatchSettings(worker="test:1")
+    # Stale leases are looked for once a pass only: a claim for due requests alone leaves it.
+    assert claim_due(settings, stale=False) == []
+    phones.script(MERCHANT, outcome="busy")
+    assert tick(app)["dispatch-callbacks"] == {"placed": 1}
+    assert len([c for c in phones.calls() if c.to == MERCHANT]) == 1
