@@ -72,6 +72,14 @@ def _apply_retention(app: Flask):
     return retention_job(app)
 
 
+def _settle_silent_calls(app: Flask) -> dict:
+    from registry.callbacks.outcomes import RetryRules
+    from registry.callbacks.watchdog import settle_silent_calls
+    from registry.telephony import get_gateway
+
+    return settle_silent_calls(get_gateway(), RetryRules.from_config(app.config))
+
+
 def _seal_call_log(app: Flask) -> int:
     from registry.calllog.chain import seal_pending
 
@@ -89,6 +97,7 @@ JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks),
     Job("lapse-verifications", 3600, _lapse_verifications),
     Job("end-expired-bindings", 60, _end_expired_bindings),
+    Job("settle-silent-calls", 60, _settle_silent_calls),
     Job("seal-call-log", 1, _seal_call_log),
     Job("copy-recordings", 60, _copy_recordings),
     Job("retention", DAY, _apply_retention),

@@ -31,6 +31,12 @@ class RetryRules:
     backoff: timedelta = timedelta(seconds=300)
     shopper_call_hours: str = "08:00-21:00"
 
+    @classmethod
+    def from_config(cls, config) -> RetryRules:
+        return cls(max_attempts=config["CALLBACK_MAX_ATTEMPTS"],
+                   backoff=timedelta(seconds=config["CALLBACK_RETRY_BACKOFF_SECONDS"]),
+                   shopper_call_hours=config["SHOPPER_CALL_HOURS"])
+
 
 def finish(request: CallbackRequest, status: str, reason: str | None = None) -> None:
     request.status, request.reason, request.ended_at = status, reason, utcnow()

@@ -34,10 +34,7 @@ def _attempt() -> CallbackAttempt | None:
 
 
 def _rules() -> outcomes.RetryRules:
-    config = current_app.config
-    return outcomes.RetryRules(max_attempts=config["CALLBACK_MAX_ATTEMPTS"],
-                               backoff=timedelta(seconds=config["CALLBACK_RETRY_BACKOFF_SECONDS"]),
-                               shopper_call_hours=config["SHOPPER_CALL_HOURS"])
+    return outcomes.RetryRules.from_config(current_app.config)
 
 
 def _lang(attempt: CallbackAttempt) -> str:

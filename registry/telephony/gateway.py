@@ -170,6 +170,10 @@ class TelephonyGateway:
         )
         return call.sid
 
+    def fetch_call_status(self, call_sid: str) -> str:
+        """A call's current status at Twilio ("ringing", "in-progress", "completed", "busy"...)."""
+        return self._call(self.client.calls(call_sid).fetch).status
+
     def find_calls(self, *, to: str, from_: str) -> list[dict]:
         """Recent calls between two numbers (to reconcile a call whose SID was lost)."""
         calls = self._call(self.client.calls.list, to=to, from_=from_, limit=20)
