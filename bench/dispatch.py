@@ -54,6 +54,7 @@ from sqlalchemy.engine import make_url
 
 from bench.report import Row, number, render
 from bench.settings import DATA_KEY, DEFAULT_ADMIN_URL, ROOT, SECRET_KEY
+from bench.setup_db import merchant_e164, proxy_e164
 from registry.config import (
     BOOL_TUNABLES,
     INT_TUNABLES,
@@ -175,16 +176,8 @@ def make_app(env: dict[str, str]):
     return create_app(config)
 
 
-def merchant_e164(i: int) -> str:
-    return f"+86138{i:08d}"
-
-
 def shopper_e164(i: int) -> str:
     return f"+86137{i:08d}"
-
-
-def proxy_e164(i: int) -> str:
-    return f"+86139{i:08d}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ call would move it by more than `EXTEND_STEP` of its lifetime.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -157,14 +157,12 @@ def route_text(message_sid: str, to: str | None, from_: str | None) -> Decision:
     caller = _caller(from_)
     decision = _decide(to, caller, None, utcnow()).decision
     if decision.action == "ask_extension":  # a text cannot type an extension
-        decision = Decision("refuse", decision.proxy_id, decision.proxy_e164, decision.proxy_country,
-                            reason="shared number takes calls only")
+        decision = replace(decision, action="refuse", reason="shared number takes calls only")
     event = calllog.log_event("sms", {
         "decision": "relay" if decision.action == "connect" else "intercepted",
         "reason": decision.reason, "proxy_number": decision.proxy_e164,
         "from_masked": mask(caller) if caller else None, "binding_id": decision.binding_id,
     }, dedupe_key=calllog.delivery_key(message_sid, "sms"))
     if event is None:
-        return Decision("refuse", decision.proxy_id, decision.proxy_e164, decision.proxy_country,
-                        reason="already handled", duplicate=True)
+        return replace(decision, action="refuse", connect_to=None, reason="already handled", duplicate=True)
     return decision
