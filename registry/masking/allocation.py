@@ -6,7 +6,9 @@ busiest party's number of active bindings: a party needs one proxy number
 per partner, and first-fit reuses the same numbers for everyone else.
 On PostgreSQL the candidate row is taken `FOR UPDATE SKIP LOCKED`, so
 concurrent allocations fan out over neighbouring numbers instead of
-queueing on one; the partial unique indexes are the last word, and a
+queueing on one (only when every number that fits is held by another
+transaction does it wait for them: held is not full); the partial unique
+indexes are the last word, and a
 conflict (two allocations racing for one party) is retried on the next
 number. When no number can take the pair, a shared number with a 4-digit
 extension is used; when even that is impossible, `PoolExhausted` is raised
@@ -223,20 +225,21 @@ _FITS = """p.active_bindings < coalesce(p.cap, :default_cap)
             AND x.party_b_hash = :b_hash AND x.ended_at IS NULL AND x.extension IS NULL)"""
 _PG_ALLOCATE = """
 WITH known AS (
-    SELECT 1 FROM bindings
-    WHERE :check AND ended_at IS NULL AND (
-        (party_a_hash = :a_hash AND party_b_hash = :b_hash)
-        OR (party_a_hash IN (:a_hash, :b_hash) AND expires_at <= :now)
-        OR (party_b_hash IN (:a_hash, :b_hash) AND expires_at <= :now))
-    LIMIT 1
+    SELECT 1 WHERE :check AND (
+        EXISTS (SELECT 1 FROM bindings WHERE ended_at IS NULL
+                AND party_a_hash = :a_hash AND party_b_hash = :b_hash)
+        OR EXISTS (SELECT 1 FROM bindings WHERE ended_at IS NULL
+                   AND party_a_hash IN (:a_hash, :b_hash) AND expires_at <= :now)
+        OR EXISTS (SELECT 1 FROM bindings WHERE ended_at IS NULL
+                   AND party_b_hash IN (:a_hash, :b_hash) AND expires_at <= :now))
 ), here AS (
     SELECT p.id, p.e164 FROM proxy_numbers AS p
     WHERE {room} AND p.country = :country AND {fits} AND NOT EXISTS (SELECT 1 FROM known)
-    ORDER BY p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED
+    ORDER BY p.id LIMIT 1 FOR UPDATE OF p {lock}
 ), anywhere AS (
     SELECT p.id, p.e164 FROM proxy_numbers AS p
     WHERE {room} AND {fits} AND NOT EXISTS (SELECT 1 FROM known) AND NOT EXISTS (SELECT 1 FROM here)
-    ORDER BY p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED
+    ORDER BY p.id LIMIT 1 FOR UPDATE OF p {lock}
 ), chosen AS (
     SELECT id, e164 FROM here UNION ALL SELECT id, e164 FROM anywhere
 ), added AS (
@@ -255,23 +258,33 @@ WITH known AS (
 SELECT EXISTS (SELECT 1 FROM known) AS known, chosen.id, chosen.e164, added.id AS binding_id
 FROM (SELECT 1) AS one LEFT JOIN chosen ON true LEFT JOIN added ON true
 """
-_PG_DIRECT = {
-    flagged: text(_PG_ALLOCATE.format(  # fixed fragments; every value is a parameter
-        fits=_FITS, room=DIRECT_WITH_ROOM if flagged else "status = 'active' AND NOT shared"))
-    .bindparams(bindparam("now", type_=B.expires_at.type),
-                *(_typed(f) for f in _FIELDS if f != "proxy_number_id"))
-    for flagged in (True, False)
-}
+
+
+def _pg_statements(fits: str = _FITS) -> dict:
+    """The allocating statement for each (flagged numbers only, wait for held numbers)."""
+    return {
+        (flagged, wait): text(_PG_ALLOCATE.format(  # fixed fragments; every value is a parameter
+            fits=fits, room=DIRECT_WITH_ROOM if flagged else "status = 'active' AND NOT shared",
+            lock="" if wait else "SKIP LOCKED"))
+        .bindparams(bindparam("now", type_=B.expires_at.type),
+                    *(_typed(f) for f in _FIELDS if f != "proxy_number_id"))
+        for flagged in (True, False) for wait in (False, True)
+    }
+
+
+_PG_DIRECT = _pg_statements()
 KNOWN = "known"  # the pair has a binding, or a party expired ones: look before allocating
 
 
-def _allocate_direct(conn, params: dict, flagged: bool, skip: set[int]):
+def _allocate_direct(conn, params: dict, flagged: bool, skip: set[int], wait: bool = False):
     """(binding id, proxy id, proxy number) of a new direct binding, None if no number
-    fits, or KNOWN (PostgreSQL, while `params["check"]`): nothing was written."""
+    fits, or KNOWN (PostgreSQL, while `params["check"]`): nothing was written.
+
+    PostgreSQL passes over the numbers other transactions hold unless `wait`."""
     for _ in range(MAX_RACE_RETRIES):
         params["skip"] = sorted(skip)
         if conn.dialect.name == "postgresql":
-            row = conn.execute(_PG_DIRECT[flagged], params).one()
+            row = conn.execute(_PG_DIRECT[flagged, wait], params).one()
             if row.known:
                 return KNOWN
             binding_id = row.binding_id
@@ -372,13 +385,19 @@ def allocate(party_a: str, party_b: str, *, ttl: timedelta, default_cap: int,
     if not params["check"] and (current := _settle(conn, params, a, b, ttl, now)) is not None:
         return current
     skip: set[int] = set()
-    for flagged in (True, False):
-        made = _allocate_direct(conn, params, flagged, skip)
+    # The numbers flagged with room, then the whole pool. On PostgreSQL both pass over numbers
+    # other transactions hold, but a number held is not a full one: before a pair is given an
+    # extension (or told to wait), the pool is searched once more, waiting for those.
+    searches = [(True, False), (False, False)]
+    if conn.dialect.name == "postgresql":
+        searches.append((False, True))
+    for flagged, wait in searches:
+        made = _allocate_direct(conn, params, flagged, skip, wait)
         if made is KNOWN:
             if (current := _settle(conn, params, a, b, ttl, now)) is not None:
                 return current
             params["check"] = False
-            made = _allocate_direct(conn, params, flagged, skip)
+            made = _allocate_direct(conn, params, flagged, skip, wait)
         if made is not None:
             binding_id, proxy_id, e164 = made
             return _as_loaded(binding_id, {**params, "proxy_number_id": proxy_id}, e164)

@@ -1,6 +1,7 @@
 """Allocation racing on PostgreSQL: many threads at once never break the masking rule."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -68,3 +69,34 @@ def test_concurrent_allocations_keep_one_active_binding_per_party_and_number(app
             active, Binding.proxy_number_id == proxy.id))
         assert proxy.active_bindings == rows
         assert proxy.has_room == (rows < cap)
+
+
+def test_a_number_another_transaction_holds_is_waited_for_not_taken_as_full(app, db, database_url):
+    """The one direct number is held by an allocation not yet committed: a second pair waits for
+    it, rather than being told the pool is exhausted or given an extension on the shared number."""
+    direct = make_proxy("+8613900000001")
+    make_proxy("+8613900000002", shared=True)
+    holding, committing = threading.Event(), []
+
+    def first():
+        with app.app_context():
+            allocate(MERCHANTS[0], SHOPPERS[0], ttl=timedelta(hours=1), default_cap=200)
+            holding.set()
+            time.sleep(0.5)  # the number's row stays locked until this commit
+            committing.append(time.monotonic())
+            _db.session.commit()
+            _db.session.remove()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with app.app_context():
+            binding = allocate(MERCHANTS[1], SHOPPERS[1], ttl=timedelta(hours=1), default_cap=200)
+            _db.session.commit()
+            got = (binding.proxy_number_id, binding.extension, time.monotonic())
+            _db.session.remove()
+    finally:
+        thread.join()
+    assert got[:2] == (direct.id, None)
+    assert got[2] >= committing[0]  # it waited for the first to commit
