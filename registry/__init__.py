@@ -30,9 +30,13 @@ def register_extensions(app: Flask) -> None:
     from registry.extensions import babel, csrf, db, limiter, migrate
     from registry.i18n import select_locale
     from registry.phones import PhoneCipher
+    from registry.pool_ping import ping_idle_connections
     from registry.telephony import init_telephony
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine)
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

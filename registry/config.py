@@ -103,7 +103,6 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
     config["SQLALCHEMY_DATABASE_URI"] = env.get(
         "DATABASE_URL", f"sqlite:///{(instance / 'registry.sqlite3').as_posix()}"
     )
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
 
     for name in ("SECRET_KEY", "DATA_KEY"):
         value = env.get(name)
