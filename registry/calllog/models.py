@@ -53,7 +53,8 @@ class CallRecord(db.Model):
     from_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     to_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     binding_id: Mapped[int | None] = mapped_column(ForeignKey("bindings.id"), index=True)
-    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+    # Indexed by ix_call_records_merchant_created, whose first column it is.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     callback_request_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
