@@ -58,7 +58,7 @@ class CallbacksMixin:
             self.state.recordings[sid] = recording
             owner.recordings.append(sid)
             owner.note(f"recorded {recording.duration} s as {sid} ({source})")
-            self.state.changed.notify_all()
+            self.state.changed.notify_all([owner])
         return recording
 
     def recording_callback(self, recording: Recording, url: str | None, method: str | None) -> None:

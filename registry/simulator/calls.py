@@ -115,7 +115,7 @@ def update_call(account_sid: str, sid: str):
         if form.get("StatusCallback"):
             leg.status_callback = form["StatusCallback"]
             leg.status_callback_method = (form.get("StatusCallbackMethod") or "POST").upper()
-        state.changed.notify_all()
+        state.changed.notify_all([leg])
         return jsonify(call_json(leg, shown))
 
 

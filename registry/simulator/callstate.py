@@ -4,7 +4,8 @@
 threads (`engine.CallEngine`, attached to the state by
 `create_simulator_app`); everything here either reads snapshots or raises a
 flag under the state's lock and wakes the call's thread through
-`state.changed`, the condition every call thread waits on.
+`state.changed`, the condition every change is announced on (a call thread
+is woken by changes to the legs it watches).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ class VoiceStateMixin:
             if leg.status != "in-progress":
                 return False
             leg.dtmf += "".join(ch for ch in str(digits) if ch in "0123456789*#")
-            self.changed.notify_all()
+            self.changed.notify_all([leg])
             return True
 
     def start_inbound_call(self, from_e164: str, to_e164: str) -> str:
@@ -144,5 +145,5 @@ class VoiceStateMixin:
             for name, value in flags.items():
                 setattr(leg, name, value)
             leg.updated_at = self.clock()
-            self.changed.notify_all()
+            self.changed.notify_all([leg])
             return True

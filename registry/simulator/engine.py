@@ -74,7 +74,7 @@ class CallEngine:
             now = self.state.clock()
             leg.status, leg.error, leg.end_time, leg.duration = "failed", reason, now, 0
             leg.note(f"call failed: {reason}")
-            self.state.changed.notify_all()
+            self.state.changed.notify_all([leg])
         if leg.status_callback:
             self.spawn(leg, "failed")
         return leg
@@ -96,7 +96,7 @@ class CallEngine:
                 **fields,
             )
             self.state.legs[leg.sid] = leg
-            self.state.changed.notify_all()
+            self.state.changed.notify_all([leg])
         return leg
 
     def spawn(self, leg: Leg, mode: str, **kwargs) -> None:

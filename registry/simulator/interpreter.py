@@ -131,7 +131,7 @@ class Interpreter:
                 self.leg.heard.append(text)
                 self.leg.said.append({"text": text, "voice": voice, "language": language})
                 self.leg.note(f"said ({voice}, {language}): {text}")
-                self.run.state.changed.notify_all()
+                self.run.state.changed.notify_all([self.leg])
             if self.pause_for(max(1.0, len(text) / SAY_CHARS_PER_SECOND), in_gather):
                 return True
         return None

@@ -118,7 +118,8 @@ class CallRun(CallbacksMixin):
         one of the `ringing` legs. `self.t` is left at the moment it happened.
         """
         until = self.t + seconds if seconds is not None else FOREVER
-        with self.state.changed:
+        legs = {leg.sid for leg in (*watch, *ringing)} | ({digits_leg.sid} if digits_leg else set())
+        with self.state.changed, self.state.changed.watching(legs) as waiter:
             anchor_real, anchor_t = time.monotonic(), self.t
             while True:
                 self.check()
@@ -136,7 +137,7 @@ class CallRun(CallbacksMixin):
                     self.t = until
                     return None
                 target = min(until, first.hangup_at if first is not None else FOREVER)
-                self.state.changed.wait(min((target - now) * self.scale, 1.0))
+                waiter.wait(min((target - now) * self.scale, 1.0))
 
     @staticmethod
     def _pending(watch, digits_leg: Leg | None, ringing) -> Event | None:
@@ -165,7 +166,7 @@ class CallRun(CallbacksMixin):
             for name, value in fields.items():
                 setattr(leg, name, value)
             leg.updated_at = self.wall()
-            self.state.changed.notify_all()
+            self.state.changed.notify_all([leg])
 
     def note(self, leg: Leg, line: str) -> None:
         """Add a line to `leg`'s transcript."""

@@ -51,6 +51,8 @@ NOT_REPRODUCED = frozenset(
     }
 )
 # Parameter keywords that change how openapi-core reads a parameter.
+FOUND_CACHE = 1024
+_MISSING = object()
 PARAMETER_NOT_REPRODUCED = frozenset({"style", "explode", "allowEmptyValue", "allowReserved", "content"})
 
 
@@ -117,6 +119,8 @@ class CompiledSpec:
             for pattern, item in spec.get("paths", {}).items()
         ]
         self.operations: dict[tuple[str, str], _Operation | None] = {}
+        # What `_find` answered for a method and URL (most requests repeat a few URLs).
+        self._found: dict[tuple[str, str], tuple[str, dict] | None] = {}
 
     def check(self, path: str, request) -> dict | None:
         """The unmarshalled form body if `request` is certainly valid, else None (ask openapi-core)."""
@@ -137,6 +141,17 @@ class CompiledSpec:
         return _body(operation, request)
 
     def _find(self, method: str, full_url: str) -> tuple[str, dict] | None:
+        """`_search`, remembered for the last `FOUND_CACHE` URLs."""
+        key = (method, full_url)
+        found = self._found.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._search(method, full_url)
+            if len(self._found) >= FOUND_CACHE:
+                self._found.clear()  # URLs with call SIDs in them never repeat: start over
+            self._found[key] = found
+        return found
+
+    def _search(self, method: str, full_url: str) -> tuple[str, dict] | None:
         """(template, path variables) as openapi-core's APICallPathFinder would choose them.
 
         Literal matches first in spec order, then template matches with the

@@ -103,7 +103,7 @@ def test_environment_settings_are_read_once_per_host(monkeypatch):
     """The SDK's session reads proxy settings per request; ours per host, with the same result."""
     import requests
 
-    from registry.telephony.routing import EnvironmentOnceSession
+    from registry.http_session import EnvironmentOnceSession
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "verify.twilio.com")
