@@ -1,58 +1,35 @@
-"""Placing due callbacks: claim with a lease, write the attempt, then ask Twilio.
+"""Dispatching due callbacks: claim them with a lease, then place them (`placing`).
 
-Crash safety comes from the order of commits:
-1. claim: the request moves `scheduled -> calling` with a lease (commit);
-2. the attempt row is written in state `placing` (commit) *before* Twilio
-   is asked, so a dead scheduler always leaves a trace;
-3. Twilio's CallSid is stored and the attempt becomes `placed` (commit).
-A scheduler that finds a `placing` attempt under an expired lease asks
-Twilio whether that call exists (calls from the proxy to the merchant since
-the attempt began) and adopts it, so no attempt is ever placed twice; if
-Twilio has no such call, the attempt is closed as not placed and the
-request is due again at once.
-
-Unthrottled, claimed requests are placed in chunks of `CHUNK` (`place`): one
-transaction allocates and writes every attempt of the chunk (step 2, one
-commit), the chunk's Twilio requests then go out together from a small
-thread pool (placing a call is mostly waiting for Twilio), and their SIDs
-are stored together (step 3, one commit). The order of commits, and so
-crash safety, is the same for each call as when they went one by one.
+Claims lease requests to one scheduler process (PostgreSQL `FOR NO KEY
+UPDATE SKIP LOCKED`; SQLite compare-and-set), so any number of schedulers can
+run at once; `placing` explains why a scheduler killed at any point loses no
+request and places no call twice.
 
 A pass (`dispatch_once`, run by the scheduler's job every 2 s) does not stop
-at one batch: for up to `pass_seconds` it claims batch after batch while
-work is due, and waits for the next `due_at` when that falls inside the
-pass, so a request due between two runs of the job is placed within moments
-of falling due, and a burst is worked off without waiting for ticks. Each
-claim is sized to what the pass can still place in its time, so the pass
-ends before the job's next run; whatever a pass claims, it places.
+at one batch: it claims batch after batch for as long as work is due, and
+waits for the next `due_at` when that falls within `pass_seconds`, so a
+burst or a steady stream is worked off without gaps between runs of the job
+and a request is placed within moments of falling due. Each claim is sized
+to what the pass places in `pass_seconds`, so no scheduler leases more than
+it can soon place; whatever a pass claims, it places.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select, update
 
-from registry.callbacks import outcomes, windows
-from registry.callbacks.models import CallbackAttempt, CallbackRequest
-from registry.callbacks.operations import callable_number, unavailable_reason
+from registry.callbacks.models import CallbackRequest
+from registry.callbacks.placing import CHUNK, place
 from registry.extensions import db
-from registry.masking.allocation import PoolExhausted, allocate
-from registry.merchants.models import Merchant
-from registry.shoppers.models import Shopper
-from registry.shoppers.timezones import zones_for_number
-from registry.telephony import ProviderError, TelephonyGateway
+from registry.telephony import TelephonyGateway
 from registry.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
-POOL_WAIT = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -61,7 +38,8 @@ class DispatchSettings:
     lease: timedelta = timedelta(seconds=120)
     calls_per_second: float = 1.0  # 0 = unthrottled
     batch: int = 50
-    # How long one pass goes on claiming (the job runs every 2 s); 0 claims one batch only.
+    # How far ahead a pass waits for requests falling due, and how much work a claim takes on
+    # (what the pass places in that time); 0: a pass claims one batch only.
     pass_seconds: float = 1.5
     binding_ttl: timedelta = timedelta(hours=72)
     proxy_cap: int = 200
@@ -123,283 +101,19 @@ def _claim_pg(condition, lease: dict, limit: int) -> list:
     """Lease up to `limit` requests meeting `condition`, earliest due first, in one statement:
     the rows are locked (skipping those another scheduler holds) and leased. FOR NO KEY UPDATE,
     the lock the UPDATE takes anyway: unlike FOR UPDATE it does not wait for (or, skipping, pass
-    over) a request whose call-log rows a webhook is inserting."""
+    over) a request whose call-log rows a webhook is inserting.
+
+    The locking select is a MATERIALIZED CTE, run once. As `id IN (subquery)` the planner may
+    rescan it for each row (a nested loop on a small table), and each rescan skips the rows the
+    statement has just updated and locks the next ones: the LIMIT would bound nothing."""
     locked = select(CallbackRequest.id).where(condition).order_by(CallbackRequest.due_at).limit(limit) \
-        .with_for_update(skip_locked=True, key_share=True)
+        .with_for_update(skip_locked=True, key_share=True).cte("locked").prefix_with("MATERIALIZED")
     return db.session.execute(
-        update(CallbackRequest).where(CallbackRequest.id.in_(locked.scalar_subquery()), condition)
+        update(CallbackRequest).where(CallbackRequest.id == locked.c.id, condition)
         .values(**lease).returning(CallbackRequest.id, CallbackRequest.due_at)
         .execution_options(synchronize_session=False)).all()
 
 
-def _reconcile(gateway: TelephonyGateway, attempt: CallbackAttempt, merchant_e164: str) -> bool:
-    """Adopt the call a dead scheduler placed for `attempt`; False if there is none."""
-    if attempt.merchant_call_sid:
-        # The call's own status webhook named it already (it can beat the lost commit).
-        attempt.state, attempt.placed_at = "placed", attempt.placed_at or utcnow()
-        return True
-    started = as_utc(attempt.created_at) - timedelta(seconds=5)
-    calls = gateway.find_calls(to=merchant_e164, from_=attempt.proxy_number)
-    # Calls another attempt has adopted already are not this one's; one that names this attempt
-    # is (its status webhook may have stored the SID since this attempt was read).
-    taken = set(db.session.scalars(select(CallbackAttempt.merchant_call_sid).where(
-        CallbackAttempt.merchant_call_sid.in_([call["sid"] for call in calls]),
-        CallbackAttempt.id != attempt.id))) if calls else set()
-    for call in calls:
-        created = call["date_created"]
-        if call["sid"] not in taken and (created is None or as_utc(created) >= started):
-            attempt.merchant_call_sid, attempt.state, attempt.placed_at = call["sid"], "placed", utcnow()
-            return True
-    attempt.state, attempt.outcome, attempt.ended_at = "ended", "not_placed", utcnow()
-    return False
-
-
-def _release(request: CallbackRequest, status: str = "calling") -> None:
-    request.status, request.lease_owner, request.lease_until = status, None, None
-
-
-@dataclass
-class _Call:
-    """A call whose attempt row is committed and that Twilio is to be asked for."""
-
-    request_id: int
-    attempt_id: int
-    to: str
-    from_: str
-
-
-def place(gateway: TelephonyGateway, request_ids: Sequence[int], settings: DispatchSettings,
-          urls: Urls) -> list[str]:
-    """Place (or reconcile) the calls for claimed requests; what happened to each, in order.
-
-    One transaction writes every attempt (one commit), then Twilio is asked for the calls at
-    once, then their SIDs are stored (one commit). Should preparing one request fail, the
-    transaction is rolled back and each request is taken on its own, so one bad request
-    costs the others nothing.
-    """
-    try:
-        results, calls = _prepare(gateway, request_ids, settings)
-    except Exception:
-        db.session.rollback()
-        if len(request_ids) == 1:
-            raise
-        db.session.expunge_all()  # nothing read in the rolled-back transaction is to be trusted
-        results = {}
-        for request_id in request_ids:
-            try:
-                [results[request_id]] = place(gateway, [request_id], settings, urls)
-            except Exception:
-                db.session.rollback()
-                log.exception("placing callback %s failed; its lease will expire and it is retried",
-                              request_id)
-                results[request_id] = "error"
-        return [results[request_id] for request_id in request_ids]
-    if calls:
-        answers = _ask_twilio(gateway, calls, urls)
-        _record(calls, answers, settings, results)
-    return [results[request_id] for request_id in request_ids]
-
-
-def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
-             settings: DispatchSettings) -> tuple[dict[int, str], list[_Call]]:
-    """Check each request, allocate its proxy number and write its attempt; commit once.
-
-    Returns what happened to the requests that need no call, and the calls to place."""
-    # The requests, their stores with the stores' numbers, their shoppers: one query; their attempts
-    # a second, by index (joined in, the generic plan of a prepared statement scans every attempt).
-    rows = db.session.execute(
-        select(CallbackRequest, Merchant, Shopper)
-        .join(Merchant, Merchant.id == CallbackRequest.merchant_id)
-        .join(Shopper, Shopper.id == CallbackRequest.shopper_id)
-        .where(CallbackRequest.id.in_(request_ids))
-        .options(selectinload(CallbackRequest.attempts), joinedload(Merchant.numbers))
-    ).unique().all()
-    found = {row[0].id: row for row in rows}
-    results: dict[int, str] = {}
-    planned = []  # (request, binding id, proxy number, merchant number)
-    for request_id in request_ids:
-        row = found.get(request_id)
-        if row is None or row[0].lease_owner != settings.worker:
-            results[request_id] = "lost lease"
-            continue
-        request, merchant, shopper = row
-        result = _check(gateway, request, merchant, shopper, settings)
-        if result is not None:
-            results[request_id] = result
-            continue
-        number, now = callable_number(merchant), utcnow()
-        try:
-            binding = allocate(number.e164, shopper.phone, ttl=settings.binding_ttl,
-                               default_cap=settings.proxy_cap, country=number.region,
-                               merchant_id=merchant.id)
-        except PoolExhausted:
-            request.due_at, request.reason = now + POOL_WAIT, "waiting for a free proxy number"
-            _release(request, "scheduled")
-            results[request_id] = "pool exhausted"
-            continue
-        planned.append((request, binding.id, binding.proxy_number.e164, number.e164))
-    # The attempts go in together (one multi-row INSERT, one UPDATE for the requests' bindings)
-    # once every allocation is done, in Core: nothing reads them back through the session.
-    calls = []
-    if planned:
-        attempts, requests = CallbackAttempt.__table__, CallbackRequest.__table__
-        db.session.flush()  # whatever the checks changed goes first, as it would have
-        ids = db.session.execute(
-            insert(attempts).returning(attempts.c.id, sort_by_parameter_order=True),
-            [{"request_id": request.id, "seq": len(request.attempts) + 1, "proxy_number": proxy}
-             for request, _, proxy, _ in planned]).scalars().all()
-        if db.session.get_bind().dialect.name == "postgresql":
-            # One statement, the same text whatever the chunk's size (prepared once per connection),
-            # rather than one UPDATE per request.
-            db.session.execute(_PG_SET_BINDINGS, {
-                "ids": [request.id for request, _, _, _ in planned],
-                "bindings": [binding_id for _, binding_id, _, _ in planned], "now": utcnow()})
-        else:
-            db.session.execute(
-                update(requests).where(requests.c.id == bindparam("b_id"))
-                .values(binding_id=bindparam("b_binding")),
-                [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
-        calls = [_Call(request.id, attempt_id, to, proxy)
-                 for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
-    db.session.commit()  # the attempts exist before Twilio hears of them
-    return results, calls
-
-
-def _check(gateway: TelephonyGateway, request: CallbackRequest, merchant: Merchant, shopper: Shopper,
-           settings: DispatchSettings) -> str | None:
-    """What became of a claimed request that is not to be called now; None if it is."""
-    number = callable_number(merchant)
-    pending = next((a for a in request.attempts if a.state == "placing"), None)
-    if pending is not None and number is not None:
-        try:
-            adopted = _reconcile(gateway, pending, number.e164)
-        except ProviderError:
-            request.lease_until = utcnow() + settings.backoff  # ask Twilio again later
-            return "reconcile deferred"
-        if adopted:
-            _release(request)
-            return "adopted"
-    if pending is None and any(a.state == "placed" for a in request.attempts):
-        _release(request)  # a placed call is running; its webhooks decide what comes next
-        return "in progress"
-    refusal = unavailable_reason(merchant) or (
-        "this shopper may not request callbacks" if shopper.blocked_at else None)
-    if refusal:
-        outcomes.finish(request, "failed", refusal)
-        return "failed"
-    now = utcnow()
-    if _callable_now(request, merchant, shopper, now, settings.shopper_call_hours):
-        return None
-    if outcomes.reschedule_if_outside_window(request, now, settings.shopper_call_hours):
-        return request.status
-    return None
-
-
-def _callable_now(request: CallbackRequest, merchant: Merchant, shopper: Shopper, now: datetime,
-                  call_hours: str) -> bool:
-    """Whether both sides may be called within the second from `now` (the usual case), looking
-    at those seconds only rather than at the rest of the request's window; when not,
-    `reschedule_if_outside_window` finds the next moment (or expires the request)."""
-    until = min(as_utc(request.window_end), now + timedelta(seconds=2))
-    if until <= now:
-        return False
-    intervals = windows.allowed(merchant.business_hours, merchant.timezone,
-                                zones_for_number(shopper.phone), call_hours, now, until)
-    moment = windows.first_moment(intervals, now)
-    return moment is not None and moment <= now + timedelta(seconds=1)
-
-
-# Twilio requests in flight at once per scheduler process (a whole chunk): placing a call is
-# mostly waiting for Twilio's answer, so a pass asks for a chunk of calls together.
-TWILIO_CONCURRENCY = 10
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _twilio_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(TWILIO_CONCURRENCY, thread_name_prefix="twilio-call")
-        return _pool
-
-
-def _ask_twilio(gateway: TelephonyGateway, calls: list[_Call], urls: Urls) -> list[str | Exception]:
-    """Each call's CallSid, or the exception asking for it raised."""
-
-    def ask(call: _Call) -> str | Exception:
-        try:
-            return gateway.create_call(to=call.to, from_=call.from_, url=urls.answer(call.attempt_id),
-                                       status_callback=urls.status(call.attempt_id, "merchant"))
-        except Exception as exc:  # noqa: BLE001 - handed back to the caller, which decides
-            return exc
-
-    if len(calls) == 1:
-        return [ask(calls[0])]
-    gateway.client  # noqa: B018 - built here, not by racing threads
-    return list(_twilio_pool().map(ask, calls))
-
-
-# PostgreSQL: a chunk's bindings and SIDs each stored by one statement of fixed text. `id = ANY`, not a
-# join with unnest(): that is a primary key look-up in any plan, where a generic plan of the join
-# (what a statement prepared by psycopg ends up with) hashes the array and scans the whole table.
-_PG_SET_BINDINGS = text(
-    "UPDATE callback_requests SET updated_at = :now, "
-    "binding_id = (CAST(:bindings AS integer[]))[array_position(CAST(:ids AS integer[]), id)] "
-    "WHERE id = ANY(CAST(:ids AS integer[]))").bindparams(bindparam("now", type_=DateTime(timezone=True)))
-_PG_SET_SIDS = text(
-    "UPDATE callback_attempts SET "
-    "merchant_call_sid = coalesce(merchant_call_sid, "
-    "(CAST(:sids AS varchar[]))[array_position(CAST(:ids AS integer[]), id)]), "
-    "state = CASE WHEN state = 'placing' THEN 'placed' ELSE state END, "
-    "placed_at = CASE WHEN state = 'placing' THEN :now ELSE placed_at END "
-    "WHERE id = ANY(CAST(:ids AS integer[]))").bindparams(bindparam("now", type_=DateTime(timezone=True)))
-
-
-def _record(calls: list[_Call], answers: list[str | Exception], settings: DispatchSettings,
-            results: dict[int, str]) -> None:
-    """Store each CallSid and release its lease, or handle the refusal; commit once."""
-    placed = [(call, sid) for call, sid in zip(calls, answers, strict=True) if isinstance(sid, str)]
-    if placed:
-        # A fast status callback may have stored the SID, ended the attempt or moved the request
-        # on already: each change is made in the database only where it still applies.
-        attempts, requests, now = CallbackAttempt.__table__, CallbackRequest.__table__, utcnow()
-        placing = attempts.c.state == "placing"
-        if db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(_PG_SET_SIDS, {"ids": [call.attempt_id for call, _ in placed],
-                                              "sids": [sid for _, sid in placed], "now": now})
-        else:
-            db.session.execute(
-                update(attempts).where(attempts.c.id == bindparam("b_id"))
-                .values(merchant_call_sid=func.coalesce(attempts.c.merchant_call_sid, bindparam("b_sid")),
-                        state=case((placing, "placed"), else_=attempts.c.state),
-                        placed_at=case((placing, now), else_=attempts.c.placed_at)),
-                [{"b_id": call.attempt_id, "b_sid": sid} for call, sid in placed])
-        db.session.execute(
-            update(requests).where(requests.c.id.in_([call.request_id for call, _ in placed]),
-                                   requests.c.status == "calling")
-            .values(lease_owner=None, lease_until=None))
-        for call, _ in placed:
-            results[call.request_id] = "placed"
-    for call, answer in zip(calls, answers, strict=True):
-        if isinstance(answer, str):
-            continue
-        if not isinstance(answer, ProviderError):
-            # The attempt stays `placing` under this scheduler's lease: when that runs out, the
-            # next scheduler asks Twilio whether the call exists.
-            log.error("placing callback %s failed; its lease will expire and it is reconciled",
-                      call.request_id, exc_info=answer)
-            results[call.request_id] = "error"
-            continue
-        attempt = db.session.get(CallbackAttempt, call.attempt_id)
-        attempt.state, attempt.outcome, attempt.ended_at = "ended", "provider_error", utcnow()
-        if answer.retryable:
-            outcomes.retry_later(attempt.request, settings.backoff, "Twilio was unavailable; retrying",
-                                 settings.shopper_call_hours)
-        else:
-            outcomes.finish(attempt.request, "failed", f"the call could not be placed (Twilio {answer.code})")
-        results[call.request_id] = "provider error"
-    db.session.commit()
 
 
 class Throttle:
@@ -427,31 +141,33 @@ def _next_due_in(now: datetime) -> float | None:
     return None if moment is None else (as_utc(moment) - now).total_seconds()
 
 
+# Seconds between looks for leases that ran out, within one pass (a lease lasts 120 s).
+STALE_EVERY = 5.0
 # A pass's first claim is small: until it has timed its own placements it cannot know how
 # many fit in the pass (under load one can take a tenth of a second or more).
 FIRST_CLAIM = 5
-# Requests placed together (unthrottled): their attempts are written in one transaction and
-# their Twilio requests go out at once. Small, so the proxy numbers the allocations lock are
-# held only briefly, and a pass can stop soon after SIGTERM.
-CHUNK = 10
 
 
 def dispatch_once(gateway: TelephonyGateway, settings: DispatchSettings, urls: Urls,
                   throttle: Throttle | None = None, stop=lambda: False,
                   clock=time.monotonic, sleep=time.sleep) -> dict[str, int]:
-    """One pass: claim what is due and place each call, throttled, for up to `pass_seconds`."""
+    """One pass: claim what is due and place each call, throttled, until nothing falls due within
+    `pass_seconds` (what does, it waits for)."""
     throttle = throttle or Throttle(settings.calls_per_second)
     counts: dict[str, int] = {}
     deadline = clock() + settings.pass_seconds
     placed, placing_time = 0, 0.0
     each = throttle.interval  # what one placement takes, as far as the pass knows yet
-    # With no time to go on, one batch (the pass of old); else a first claim that surely fits.
-    limit = max(1, _claim_size(settings, settings.pass_seconds, each)) if settings.pass_seconds > 0 \
-        else settings.batch
-    stale = True  # leases that ran out are looked for once a pass (they are rare; see claim_due)
+    limit = _claim_size(settings, each)
+    # Leases that ran out (a scheduler died) are rare, and looking for them means stepping over
+    # every `calling` request (see claim_due): a pass looks at its start and, as it may go on
+    # for as long as work is due, every STALE_EVERY seconds of it.
+    stale_at = clock()
     while not stop():
+        stale = clock() >= stale_at
+        if stale:
+            stale_at = clock() + STALE_EVERY
         claimed = claim_due(settings, limit=limit, stale=stale)
-        stale = False
         if not claimed:
             remaining = deadline - clock()
             wait = _next_due_in(utcnow()) if remaining > 0 else None
@@ -480,20 +196,27 @@ def dispatch_once(gateway: TelephonyGateway, settings: DispatchSettings, urls: U
             for result in results:
                 counts[result] = counts.get(result, 0) + 1
             placed, placing_time = placed + len(request_ids), placing_time + clock() - started
+        if settings.pass_seconds <= 0:
+            break  # one batch only
+        # Work was due: the pass goes on while it lasts (the job's runs meanwhile are skipped),
+        # and waits for what falls due within `pass_seconds` from now, rather than leave a backlog
+        # or a steady stream of requests to the job's next run.
+        deadline = clock() + settings.pass_seconds
         if placed:
             each = max(placing_time / placed, throttle.interval)
-        remaining = deadline - clock()
-        limit = _claim_size(settings, remaining, each)
-        if remaining <= 0 or limit < 1:
-            break
+        limit = _claim_size(settings, each)
     return counts
 
 
-def _claim_size(settings: DispatchSettings, remaining: float, each: float) -> int:
-    """How many requests fit in `remaining` seconds of a pass at `each` seconds per placement."""
+def _claim_size(settings: DispatchSettings, each: float) -> int:
+    """How many requests a claim takes: what the pass places in `pass_seconds` at `each` seconds
+    a placement (a small first claim while that is unknown), at most `batch`; a whole `batch`
+    for a pass of one claim (`pass_seconds` 0)."""
+    if settings.pass_seconds <= 0:
+        return settings.batch
     if each <= 0:
         return min(settings.batch, FIRST_CLAIM)
-    return min(settings.batch, int(remaining / each))
+    return max(1, min(settings.batch, int(settings.pass_seconds / each)))
 
 
 def settings_from_config(config, worker: str) -> DispatchSettings:

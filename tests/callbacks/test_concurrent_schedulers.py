@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from registry.callbacks.models import CallbackAttempt
+from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.callbacks.operations import CallbackPolicy, request_callback
 from tests.callbacks.test_crash_safety import run_scheduler
 from tests.conftest import TEST_DATABASE_URL
@@ -42,6 +42,9 @@ def test_two_schedulers_never_place_the_same_call(app, db, phones, database_url,
     phones.wait_idle(timeout=20)
     db.session.expire_all()
     attempts = db.session.query(CallbackAttempt).all()
-    assert len(attempts) == 30 and len({a.request_id for a in attempts}) == 30
+    left = [(r.id, r.status, r.reason, r.lease_owner) for r in db.session.query(CallbackRequest)
+            if r.id not in {a.request_id for a in attempts}]
+    assert len(attempts) == 30 and len({a.request_id for a in attempts}) == 30, (
+        left, [o.stdout for o in outputs], [o.stderr[-2000:] for o in outputs])
     placed_to = [c.to for c in phones.calls() if c.parent_sid is None]
     assert len(placed_to) == 30 and len(set(placed_to)) == 30

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.calllog.chain import verify
 from registry.calllog.models import CallRecord
@@ -124,7 +126,7 @@ def chunk_of_requests(app, db, phones, n):
 
 
 def test_a_chunk_of_due_requests_is_placed_together_each_once(app, db, phones):
-    from registry.callbacks.dispatch import CHUNK
+    from registry.callbacks.placing import CHUNK
     from registry.merchants.models import Merchant
 
     requests = chunk_of_requests(app, db, phones, CHUNK + 3)
@@ -144,18 +146,18 @@ def test_a_chunk_of_due_requests_is_placed_together_each_once(app, db, phones):
 
 
 def test_one_request_failing_costs_the_rest_of_its_chunk_nothing(app, db, phones, monkeypatch):
-    import registry.callbacks.dispatch as dispatch
+    import registry.callbacks.placing as placing
 
     requests = chunk_of_requests(app, db, phones, 4)
     broken = requests[2].id
-    real_allocate = dispatch.allocate
+    real_allocate = placing.allocate
 
     def allocate(merchant_e164, *args, **kwargs):
         if kwargs["merchant_id"] == requests[2].merchant_id:
             raise RuntimeError("a bug")
         return real_allocate(merchant_e164, *args, **kwargs)
 
-    monkeypatch.setattr(dispatch, "allocate", allocate)
+    monkeypatch.setattr(placing, "allocate", allocate)
     assert tick(app)["dispatch-callbacks"] == {"placed": 3, "error": 1}
     db.session.expire_all()
     assert {a.request_id for a in db.session.query(CallbackAttempt)} == {r.id for r in requests} - {broken}
@@ -178,3 +180,57 @@ def test_a_lease_that_ran_out_is_taken_by_the_first_claim_of_a_pass(app, db, pho
     phones.script(MERCHANT, outcome="busy")
     assert tick(app)["dispatch-callbacks"] == {"placed": 1}
     assert len([c for c in phones.calls() if c.to == MERCHANT]) == 1
+
+
+def test_a_pass_that_goes_on_while_work_is_due_still_takes_up_leases_that_ran_out(app, db, phones,
+                                                                                  monkeypatch):
+    """A pass lasts as long as requests keep falling due, so it looks for dead schedulers'
+    leases every STALE_EVERY seconds of it, not only at its start."""
+    import registry.callbacks.dispatch as dispatch
+    from registry.scheduler import WORKER_NAME
+    from registry.telephony import get_gateway
+
+    first, orphan, later = chunk_of_requests(app, db, phones, 3)
+    # `later` falls due while the pass runs; `orphan` is not due at the start.
+    for request, seconds in ((orphan, 3600), (later, 3600)):
+        request.due_at = utcnow() + timedelta(seconds=seconds)
+    db.session.commit()
+    now = [0.0]
+    real_claim = dispatch.claim_due
+
+    def claim_due(settings, **kwargs):
+        claimed = real_claim(settings, **kwargs)
+        if claimed == [first.id]:
+            # Meanwhile another scheduler claims `orphan` and dies, `later` falls due, and
+            # more than STALE_EVERY seconds go by.
+            db.session.execute(update(CallbackRequest).where(CallbackRequest.id == orphan.id).values(
+                status="calling", lease_owner="dead-host:1", lease_until=utcnow() - timedelta(seconds=1)))
+            db.session.execute(update(CallbackRequest).where(CallbackRequest.id == later.id).values(
+                due_at=utcnow()))
+            db.session.commit()
+            now[0] += dispatch.STALE_EVERY + 1
+        return claimed
+
+    monkeypatch.setattr(dispatch, "claim_due", claim_due)
+    settings = dispatch.settings_from_config(app.config, WORKER_NAME)
+    counts = dispatch.dispatch_once(get_gateway(), settings, dispatch.Urls(app.config["PUBLIC_BASE_URL"]),
+                                    clock=lambda: now[0], sleep=lambda seconds: None)
+    assert counts == {"placed": 3}
+    db.session.expire_all()
+    placed = {a.request_id for a in db.session.query(CallbackAttempt)}
+    assert placed == {first.id, orphan.id, later.id}
+    for call in phones.calls():
+        phones.decline(call.sid)
+
+
+def test_a_claim_leases_no_more_requests_than_it_asks_for(app, db, phones):
+    """The leases a claim hands out are the pass's to place; a claim that took every due request
+    would leave another scheduler idle while this one works through them alone."""
+    from registry.callbacks.dispatch import DispatchSettings, claim_due
+
+    requests = chunk_of_requests(app, db, phones, 12)
+    claimed = claim_due(DispatchSettings(worker="test:1"), limit=5, stale=False)
+    db.session.expire_all()
+    leased = [r.id for r in db.session.query(CallbackRequest).filter_by(status="calling")]
+    assert len(claimed) == 5 and sorted(leased) == sorted(claimed)
+    assert claimed == [r.id for r in requests[:5]]  # the earliest due first

@@ -1,0 +1,326 @@
+"""Placing claimed callbacks: write the attempt, then ask Twilio, then store the SID.
+
+Crash safety comes from the order of commits:
+1. claim (`dispatch.claim_due`): the request moves `scheduled -> calling`
+   with a lease (commit);
+2. the attempt row is written in state `placing` (commit) *before* Twilio
+   is asked, so a dead scheduler always leaves a trace;
+3. Twilio's CallSid is stored and the attempt becomes `placed` (commit).
+A scheduler that finds a `placing` attempt under an expired lease asks
+Twilio whether that call exists (calls from the proxy to the merchant since
+the attempt began) and adopts it, so no attempt is ever placed twice; if
+Twilio has no such call, the attempt is closed as not placed and the
+request is due again at once.
+
+Unthrottled, claimed requests are placed in chunks of `CHUNK` (`place`): one
+transaction allocates and writes every attempt of the chunk (step 2, one
+commit), the chunk's Twilio requests then go out together from a small
+thread pool (placing a call is mostly waiting for Twilio), and their SIDs
+are stored together (step 3, one commit). The order of commits, and so
+crash safety, is the same for each call as when they went one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from registry.callbacks import outcomes, windows
+from registry.callbacks.models import CallbackAttempt, CallbackRequest
+from registry.callbacks.operations import callable_number, unavailable_reason
+from registry.extensions import db
+from registry.masking.allocation import PoolExhausted, allocate
+from registry.merchants.models import Merchant
+from registry.shoppers.models import Shopper
+from registry.shoppers.timezones import zones_for_number
+from registry.telephony import ProviderError, TelephonyGateway
+from registry.timeutil import as_utc, utcnow
+
+if TYPE_CHECKING:
+    from registry.callbacks.dispatch import DispatchSettings, Urls
+
+log = logging.getLogger(__name__)
+POOL_WAIT = timedelta(seconds=60)
+
+
+def _reconcile(gateway: TelephonyGateway, attempt: CallbackAttempt, merchant_e164: str) -> bool:
+    """Adopt the call a dead scheduler placed for `attempt`; False if there is none."""
+    if attempt.merchant_call_sid:
+        # The call's own status webhook named it already (it can beat the lost commit).
+        attempt.state, attempt.placed_at = "placed", attempt.placed_at or utcnow()
+        return True
+    started = as_utc(attempt.created_at) - timedelta(seconds=5)
+    calls = gateway.find_calls(to=merchant_e164, from_=attempt.proxy_number)
+    # Calls another attempt has adopted already are not this one's; one that names this attempt
+    # is (its status webhook may have stored the SID since this attempt was read).
+    taken = set(db.session.scalars(select(CallbackAttempt.merchant_call_sid).where(
+        CallbackAttempt.merchant_call_sid.in_([call["sid"] for call in calls]),
+        CallbackAttempt.id != attempt.id))) if calls else set()
+    for call in calls:
+        created = call["date_created"]
+        if call["sid"] not in taken and (created is None or as_utc(created) >= started):
+            attempt.merchant_call_sid, attempt.state, attempt.placed_at = call["sid"], "placed", utcnow()
+            return True
+    attempt.state, attempt.outcome, attempt.ended_at = "ended", "not_placed", utcnow()
+    return False
+
+
+def _release(request: CallbackRequest, status: str = "calling") -> None:
+    request.status, request.lease_owner, request.lease_until = status, None, None
+
+
+@dataclass
+class _Call:
+    """A call whose attempt row is committed and that Twilio is to be asked for."""
+
+    request_id: int
+    attempt_id: int
+    to: str
+    from_: str
+
+
+def place(gateway: TelephonyGateway, request_ids: Sequence[int], settings: DispatchSettings,
+          urls: Urls) -> list[str]:
+    """Place (or reconcile) the calls for claimed requests; what happened to each, in order.
+
+    One transaction writes every attempt (one commit), then Twilio is asked for the calls at
+    once, then their SIDs are stored (one commit). Should preparing one request fail, the
+    transaction is rolled back and each request is taken on its own, so one bad request
+    costs the others nothing.
+    """
+    try:
+        results, calls = _prepare(gateway, request_ids, settings)
+    except Exception:
+        db.session.rollback()
+        if len(request_ids) == 1:
+            raise
+        db.session.expunge_all()  # nothing read in the rolled-back transaction is to be trusted
+        results = {}
+        for request_id in request_ids:
+            try:
+                [results[request_id]] = place(gateway, [request_id], settings, urls)
+            except Exception:
+                db.session.rollback()
+                log.exception("placing callback %s failed; its lease will expire and it is retried",
+                              request_id)
+                results[request_id] = "error"
+        return [results[request_id] for request_id in request_ids]
+    if calls:
+        answers = _ask_twilio(gateway, calls, urls)
+        _record(calls, answers, settings, results)
+    return [results[request_id] for request_id in request_ids]
+
+
+def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
+             settings: DispatchSettings) -> tuple[dict[int, str], list[_Call]]:
+    """Check each request, allocate its proxy number and write its attempt; commit once.
+
+    Returns what happened to the requests that need no call, and the calls to place."""
+    # The requests, their stores with the stores' numbers, their shoppers: one query; their attempts
+    # a second, by index (joined in, the generic plan of a prepared statement scans every attempt).
+    rows = db.session.execute(
+        select(CallbackRequest, Merchant, Shopper)
+        .join(Merchant, Merchant.id == CallbackRequest.merchant_id)
+        .join(Shopper, Shopper.id == CallbackRequest.shopper_id)
+        .where(CallbackRequest.id.in_(request_ids))
+        .options(selectinload(CallbackRequest.attempts), joinedload(Merchant.numbers))
+    ).unique().all()
+    found = {row[0].id: row for row in rows}
+    results: dict[int, str] = {}
+    planned = []  # (request, binding id, proxy number, merchant number)
+    for request_id in request_ids:
+        row = found.get(request_id)
+        if row is None or row[0].lease_owner != settings.worker:
+            results[request_id] = "lost lease"
+            continue
+        request, merchant, shopper = row
+        result = _check(gateway, request, merchant, shopper, settings)
+        if result is not None:
+            results[request_id] = result
+            continue
+        number, now = callable_number(merchant), utcnow()
+        try:
+            binding = allocate(number.e164, shopper.phone, ttl=settings.binding_ttl,
+                               default_cap=settings.proxy_cap, country=number.region,
+                               merchant_id=merchant.id)
+        except PoolExhausted:
+            request.due_at, request.reason = now + POOL_WAIT, "waiting for a free proxy number"
+            _release(request, "scheduled")
+            results[request_id] = "pool exhausted"
+            continue
+        planned.append((request, binding.id, binding.proxy_number.e164, number.e164))
+    # The attempts go in together (one multi-row INSERT, one UPDATE for the requests' bindings)
+    # once every allocation is done, in Core: nothing reads them back through the session.
+    calls = []
+    if planned:
+        attempts, requests = CallbackAttempt.__table__, CallbackRequest.__table__
+        db.session.flush()  # whatever the checks changed goes first, as it would have
+        ids = db.session.execute(
+            insert(attempts).returning(attempts.c.id, sort_by_parameter_order=True),
+            [{"request_id": request.id, "seq": len(request.attempts) + 1, "proxy_number": proxy}
+             for request, _, proxy, _ in planned]).scalars().all()
+        if db.session.get_bind().dialect.name == "postgresql":
+            # One statement, the same text whatever the chunk's size (prepared once per connection),
+            # rather than one UPDATE per request.
+            db.session.execute(_PG_SET_BINDINGS, {
+                "ids": [request.id for request, _, _, _ in planned],
+                "bindings": [binding_id for _, binding_id, _, _ in planned], "now": utcnow()})
+        else:
+            db.session.execute(
+                update(requests).where(requests.c.id == bindparam("b_id"))
+                .values(binding_id=bindparam("b_binding")),
+                [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
+        calls = [_Call(request.id, attempt_id, to, proxy)
+                 for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
+    db.session.commit()  # the attempts exist before Twilio hears of them
+    return results, calls
+
+
+def _check(gateway: TelephonyGateway, request: CallbackRequest, merchant: Merchant, shopper: Shopper,
+           settings: DispatchSettings) -> str | None:
+    """What became of a claimed request that is not to be called now; None if it is."""
+    number = callable_number(merchant)
+    pending = next((a for a in request.attempts if a.state == "placing"), None)
+    if pending is not None and number is not None:
+        try:
+            adopted = _reconcile(gateway, pending, number.e164)
+        except ProviderError:
+            request.lease_until = utcnow() + settings.backoff  # ask Twilio again later
+            return "reconcile deferred"
+        if adopted:
+            _release(request)
+            return "adopted"
+    if pending is None and any(a.state == "placed" for a in request.attempts):
+        _release(request)  # a placed call is running; its webhooks decide what comes next
+        return "in progress"
+    refusal = unavailable_reason(merchant) or (
+        "this shopper may not request callbacks" if shopper.blocked_at else None)
+    if refusal:
+        outcomes.finish(request, "failed", refusal)
+        return "failed"
+    now = utcnow()
+    if _callable_now(request, merchant, shopper, now, settings.shopper_call_hours):
+        return None
+    if outcomes.reschedule_if_outside_window(request, now, settings.shopper_call_hours):
+        return request.status
+    return None
+
+
+def _callable_now(request: CallbackRequest, merchant: Merchant, shopper: Shopper, now: datetime,
+                  call_hours: str) -> bool:
+    """Whether both sides may be called within the second from `now` (the usual case), looking
+    at those seconds only rather than at the rest of the request's window; when not,
+    `reschedule_if_outside_window` finds the next moment (or expires the request)."""
+    until = min(as_utc(request.window_end), now + timedelta(seconds=2))
+    if until <= now:
+        return False
+    intervals = windows.allowed(merchant.business_hours, merchant.timezone,
+                                zones_for_number(shopper.phone), call_hours, now, until)
+    moment = windows.first_moment(intervals, now)
+    return moment is not None and moment <= now + timedelta(seconds=1)
+
+
+# Requests placed together (unthrottled): their attempts are written in one transaction and
+# their Twilio requests go out at once (placing a call is mostly waiting for Twilio's answer).
+# Small, so the proxy numbers the allocations lock are held only briefly, and a pass can stop
+# soon after SIGTERM; 10 kept two schedulers on two cores just short of 167 calls/s.
+CHUNK = 20
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _twilio_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(CHUNK, thread_name_prefix="twilio-call")
+        return _pool
+
+
+def _ask_twilio(gateway: TelephonyGateway, calls: list[_Call], urls: Urls) -> list[str | Exception]:
+    """Each call's CallSid, or the exception asking for it raised."""
+
+    def ask(call: _Call) -> str | Exception:
+        try:
+            return gateway.create_call(to=call.to, from_=call.from_, url=urls.answer(call.attempt_id),
+                                       status_callback=urls.status(call.attempt_id, "merchant"))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, which decides
+            return exc
+
+    if len(calls) == 1:
+        return [ask(calls[0])]
+    gateway.client  # noqa: B018 - built here, not by racing threads
+    return list(_twilio_pool().map(ask, calls))
+
+
+# PostgreSQL: a chunk's bindings and SIDs each stored by one statement of fixed text. `id = ANY`, not a
+# join with unnest(): that is a primary key look-up in any plan, where a generic plan of the join
+# (what a statement prepared by psycopg ends up with) hashes the array and scans the whole table.
+_PG_SET_BINDINGS = text(
+    "UPDATE callback_requests SET updated_at = :now, "
+    "binding_id = (CAST(:bindings AS integer[]))[array_position(CAST(:ids AS integer[]), id)] "
+    "WHERE id = ANY(CAST(:ids AS integer[]))").bindparams(bindparam("now", type_=DateTime(timezone=True)))
+_PG_SET_SIDS = text(
+    "UPDATE callback_attempts SET "
+    "merchant_call_sid = coalesce(merchant_call_sid, "
+    "(CAST(:sids AS varchar[]))[array_position(CAST(:ids AS integer[]), id)]), "
+    "state = CASE WHEN state = 'placing' THEN 'placed' ELSE state END, "
+    "placed_at = CASE WHEN state = 'placing' THEN :now ELSE placed_at END "
+    "WHERE id = ANY(CAST(:ids AS integer[]))").bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+
+def _record(calls: list[_Call], answers: list[str | Exception], settings: DispatchSettings,
+            results: dict[int, str]) -> None:
+    """Store each CallSid and release its lease, or handle the refusal; commit once."""
+    placed = [(call, sid) for call, sid in zip(calls, answers, strict=True) if isinstance(sid, str)]
+    if placed:
+        # A fast status callback may have stored the SID, ended the attempt or moved the request
+        # on already: each change is made in the database only where it still applies.
+        attempts, requests, now = CallbackAttempt.__table__, CallbackRequest.__table__, utcnow()
+        placing = attempts.c.state == "placing"
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(_PG_SET_SIDS, {"ids": [call.attempt_id for call, _ in placed],
+                                              "sids": [sid for _, sid in placed], "now": now})
+        else:
+            db.session.execute(
+                update(attempts).where(attempts.c.id == bindparam("b_id"))
+                .values(merchant_call_sid=func.coalesce(attempts.c.merchant_call_sid, bindparam("b_sid")),
+                        state=case((placing, "placed"), else_=attempts.c.state),
+                        placed_at=case((placing, now), else_=attempts.c.placed_at)),
+                [{"b_id": call.attempt_id, "b_sid": sid} for call, sid in placed])
+        db.session.execute(
+            update(requests).where(requests.c.id.in_([call.request_id for call, _ in placed]),
+                                   requests.c.status == "calling")
+            .values(lease_owner=None, lease_until=None))
+        for call, _ in placed:
+            results[call.request_id] = "placed"
+    for call, answer in zip(calls, answers, strict=True):
+        if isinstance(answer, str):
+            continue
+        if not isinstance(answer, ProviderError):
+            # The attempt stays `placing` under this scheduler's lease: when that runs out, the
+            # next scheduler asks Twilio whether the call exists.
+            log.error("placing callback %s failed; its lease will expire and it is reconciled",
+                      call.request_id, exc_info=answer)
+            results[call.request_id] = "error"
+            continue
+        attempt = db.session.get(CallbackAttempt, call.attempt_id)
+        attempt.state, attempt.outcome, attempt.ended_at = "ended", "provider_error", utcnow()
+        if answer.retryable:
+            outcomes.retry_later(attempt.request, settings.backoff, "Twilio was unavailable; retrying",
+                                 settings.shopper_call_hours)
+        else:
+            outcomes.finish(attempt.request, "failed", f"the call could not be placed (Twilio {answer.code})")
+        results[call.request_id] = "provider error"
+    db.session.commit()
+
+
+__all__ = ["CHUNK", "place"]
