@@ -334,6 +334,7 @@ class CreateRecorder:
     def __init__(self, app):
         self.app = app
         self.creates: list[Create] = []
+        self.placed_ids: set[int | None] = set()  # kept as they come: polled five times a second
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -352,14 +353,17 @@ class CreateRecorder:
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, recording_start_response)
+        create = Create(arrived, int(attempt) if attempt.isdigit() else None,
+                        statuses[0] if statuses else 0, time.time() - arrived)
         with self.lock:
-            self.creates.append(Create(arrived, int(attempt) if attempt.isdigit() else None,
-                                       statuses[0] if statuses else 0, time.time() - arrived))
+            self.creates.append(create)
+            if create.status == 201:
+                self.placed_ids.add(create.attempt_id)
         return result
 
     def placed(self) -> int:
         with self.lock:
-            return len({c.attempt_id for c in self.creates if c.status == 201})
+            return len(self.placed_ids)
 
 
 async def _stub_connection(reader, writer) -> None:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from registry.callbacks.models import CallbackRequest
-from registry.callbacks.placing import CHUNK, place
+from registry.callbacks.placing import CHUNK, Placement, begin
 from registry.extensions import db
 from registry.telephony import TelephonyGateway
 from registry.timeutil import as_utc, utcnow
@@ -154,7 +154,7 @@ def dispatch_once(gateway: TelephonyGateway, settings: DispatchSettings, urls: U
     """One pass: claim what is due and place each call, throttled, until nothing falls due within
     `pass_seconds` (what does, it waits for)."""
     throttle = throttle or Throttle(settings.calls_per_second)
-    counts: dict[str, int] = {}
+    chunks = _Pipeline(gateway, settings, urls)
     deadline = clock() + settings.pass_seconds
     placed, placing_time = 0, 0.0
     each = throttle.interval  # what one placement takes, as far as the pass knows yet
@@ -163,49 +163,89 @@ def dispatch_once(gateway: TelephonyGateway, settings: DispatchSettings, urls: U
     # every `calling` request (see claim_due): a pass looks at its start and, as it may go on
     # for as long as work is due, every STALE_EVERY seconds of it.
     stale_at = clock()
-    while not stop():
-        stale = clock() >= stale_at
-        if stale:
-            stale_at = clock() + STALE_EVERY
-        claimed = claim_due(settings, limit=limit, stale=stale)
-        if not claimed:
-            remaining = deadline - clock()
-            wait = _next_due_in(utcnow()) if remaining > 0 else None
-            if wait is None or wait >= remaining:
-                break
-            while wait > 0 and not stop():  # wake up for SIGTERM too
-                sleep(min(wait, 0.25))
-                wait -= 0.25
-            continue
-        # Unthrottled, calls go in chunks (attempts written together, Twilio asked at once);
-        # throttled, one at a time, each after its turn.
-        chunk = CHUNK if not throttle.interval else 1
-        for start in range(0, len(claimed), chunk):
-            if stop():
-                break  # SIGTERM: the rest keep their lease and are picked up when it runs out
-            request_ids = claimed[start:start + chunk]
-            started = clock()
-            throttle.wait()
-            try:
-                results = place(gateway, request_ids, settings, urls)
-            except Exception:
-                db.session.rollback()
-                log.exception("placing callbacks %s failed; their leases will expire and they are retried",
-                              request_ids)
-                results = ["error"] * len(request_ids)
-            for result in results:
-                counts[result] = counts.get(result, 0) + 1
-            placed, placing_time = placed + len(request_ids), placing_time + clock() - started
-        if settings.pass_seconds <= 0:
-            break  # one batch only
-        # Work was due: the pass goes on while it lasts (the job's runs meanwhile are skipped),
-        # and waits for what falls due within `pass_seconds` from now, rather than leave a backlog
-        # or a steady stream of requests to the job's next run.
-        deadline = clock() + settings.pass_seconds
-        if placed:
-            each = max(placing_time / placed, throttle.interval)
-        limit = _claim_size(settings, each)
-    return counts
+    try:
+        while not stop():
+            stale = clock() >= stale_at
+            if stale:
+                stale_at = clock() + STALE_EVERY
+            claimed = claim_due(settings, limit=limit, stale=stale)
+            if not claimed:
+                chunks.settle()
+                remaining = deadline - clock()
+                wait = _next_due_in(utcnow()) if remaining > 0 else None
+                if wait is None or wait >= remaining:
+                    break
+                while wait > 0 and not stop():  # wake up for SIGTERM too
+                    sleep(min(wait, 0.25))
+                    wait -= 0.25
+                continue
+            # Unthrottled, calls go in chunks (attempts written together, Twilio asked at once);
+            # throttled, one at a time, each after its turn.
+            chunk = CHUNK if not throttle.interval else 1
+            for start in range(0, len(claimed), chunk):
+                if stop():
+                    break  # SIGTERM: the rest keep their lease and are picked up when it runs out
+                request_ids = claimed[start:start + chunk]
+                started = clock()
+                throttle.wait()
+                chunks.begin(request_ids)
+                if throttle.interval:
+                    chunks.settle()  # one call a turn: nothing to overlap
+                placed, placing_time = placed + len(request_ids), placing_time + clock() - started
+            if settings.pass_seconds <= 0:
+                break  # one batch only
+            # Work was due: the pass goes on while it lasts (the job's runs meanwhile are skipped),
+            # and waits for what falls due within `pass_seconds` from now, rather than leave a
+            # backlog or a steady stream of requests to the job's next run.
+            deadline = clock() + settings.pass_seconds
+            if placed:
+                each = max(placing_time / placed, throttle.interval)
+            limit = _claim_size(settings, each)
+    finally:
+        chunks.settle()
+    return chunks.counts
+
+
+class _Pipeline:
+    """The chunks of a pass: while Twilio answers one chunk's requests, the next chunk's
+    attempts are written and its requests sent; then the first chunk's answers are stored.
+    A chunk waits for its own slowest answer, not for the slowest of the chunk before."""
+
+    def __init__(self, gateway: TelephonyGateway, settings: DispatchSettings, urls: Urls):
+        self.gateway, self.settings, self.urls = gateway, settings, urls
+        self.counts: dict[str, int] = {}
+        self.in_flight: Placement | None = None
+
+    def begin(self, request_ids: list[int]) -> None:
+        """Place a chunk, then store the answers of the one before it."""
+        try:
+            placement = begin(self.gateway, request_ids, self.settings, self.urls)
+        except Exception:
+            db.session.rollback()
+            log.exception("placing callbacks %s failed; their leases will expire and they are retried",
+                          request_ids)
+            self._count(["error"] * len(request_ids))
+            placement = None
+        self.settle()
+        self.in_flight = placement
+
+    def settle(self) -> None:
+        """Store the answers of the chunk in flight, if any."""
+        placement, self.in_flight = self.in_flight, None
+        if placement is None:
+            return
+        try:
+            results = placement.finish()
+        except Exception:
+            db.session.rollback()
+            log.exception("storing the calls of callbacks %s failed; their leases will expire and "
+                          "they are reconciled", placement.request_ids)
+            results = ["error"] * len(placement.request_ids)
+        self._count(results)
+
+    def _count(self, results: list[str]) -> None:
+        for result in results:
+            self.counts[result] = self.counts.get(result, 0) + 1
 
 
 def _claim_size(settings: DispatchSettings, each: float) -> int:
@@ -229,4 +269,4 @@ def settings_from_config(config, worker: str) -> DispatchSettings:
     )
 
 
-__all__ = ["DispatchSettings", "Throttle", "Urls", "claim_due", "dispatch_once", "place"]
+__all__ = ["DispatchSettings", "Throttle", "Urls", "claim_due", "dispatch_once"]

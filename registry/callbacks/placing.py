@@ -12,12 +12,15 @@ the attempt began) and adopts it, so no attempt is ever placed twice; if
 Twilio has no such call, the attempt is closed as not placed and the
 request is due again at once.
 
-Unthrottled, claimed requests are placed in chunks of `CHUNK` (`place`): one
+Unthrottled, claimed requests are placed in chunks of `CHUNK`: one
 transaction allocates and writes every attempt of the chunk (step 2, one
 commit), the chunk's Twilio requests then go out together from a small
 thread pool (placing a call is mostly waiting for Twilio), and their SIDs
-are stored together (step 3, one commit). The order of commits, and so
-crash safety, is the same for each call as when they went one by one.
+are stored together (step 3, one commit). A pass pipelines the chunks: it
+writes the next chunk's attempts while Twilio answers this one's (`begin`,
+then `Placement.finish`), so a chunk does not wait for the slowest answer
+of the one before. The order of commits for each call, and so crash
+safety, is the same as when they went one by one.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -89,12 +92,34 @@ class _Call:
 
 def place(gateway: TelephonyGateway, request_ids: Sequence[int], settings: DispatchSettings,
           urls: Urls) -> list[str]:
-    """Place (or reconcile) the calls for claimed requests; what happened to each, in order.
+    """Place (or reconcile) the calls for claimed requests; what happened to each, in order."""
+    return begin(gateway, request_ids, settings, urls).finish()
 
-    One transaction writes every attempt (one commit), then Twilio is asked for the calls at
-    once, then their SIDs are stored (one commit). Should preparing one request fail, the
-    transaction is rolled back and each request is taken on its own, so one bad request
-    costs the others nothing.
+
+@dataclass
+class Placement:
+    """A chunk whose attempts are committed and whose Twilio requests are under way."""
+
+    request_ids: Sequence[int]
+    settings: DispatchSettings
+    results: dict[int, str]
+    calls: list[_Call]
+    answers: list[Future]
+
+    def finish(self) -> list[str]:
+        """Wait for Twilio's answers and store them (one commit); what happened to each request."""
+        if self.calls:
+            _record(self.calls, [answer.result() for answer in self.answers], self.settings, self.results)
+        return [self.results[request_id] for request_id in self.request_ids]
+
+
+def begin(gateway: TelephonyGateway, request_ids: Sequence[int], settings: DispatchSettings,
+          urls: Urls) -> Placement:
+    """Write the chunk's attempts (one commit) and ask Twilio for its calls, without waiting
+    for the answers: the caller prepares the next chunk meanwhile, then `finish`es this one.
+
+    Should preparing one request fail, the transaction is rolled back and each request is
+    placed on its own, so one bad request costs the others nothing.
     """
     try:
         results, calls = _prepare(gateway, request_ids, settings)
@@ -112,11 +137,8 @@ def place(gateway: TelephonyGateway, request_ids: Sequence[int], settings: Dispa
                 log.exception("placing callback %s failed; its lease will expire and it is retried",
                               request_id)
                 results[request_id] = "error"
-        return [results[request_id] for request_id in request_ids]
-    if calls:
-        answers = _ask_twilio(gateway, calls, urls)
-        _record(calls, answers, settings, results)
-    return [results[request_id] for request_id in request_ids]
+        return Placement(request_ids, settings, results, [], [])
+    return Placement(request_ids, settings, results, calls, _ask_twilio(gateway, calls, urls))
 
 
 def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
@@ -233,6 +255,8 @@ def _callable_now(request: CallbackRequest, merchant: Merchant, shopper: Shopper
 # Small, so the proxy numbers the allocations lock are held only briefly, and a pass can stop
 # soon after SIGTERM; 10 kept two schedulers on two cores just short of 167 calls/s.
 CHUNK = 20
+# Twilio requests in flight at once: a chunk's, and the one before it still being answered.
+IN_FLIGHT = 2 * CHUNK
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -241,12 +265,13 @@ def _twilio_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(CHUNK, thread_name_prefix="twilio-call")
+            _pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="twilio-call")
         return _pool
 
 
-def _ask_twilio(gateway: TelephonyGateway, calls: list[_Call], urls: Urls) -> list[str | Exception]:
-    """Each call's CallSid, or the exception asking for it raised."""
+def _ask_twilio(gateway: TelephonyGateway, calls: list[_Call], urls: Urls) -> list[Future]:
+    """Ask for every call at once; each future's result is the CallSid, or the exception
+    asking for it raised."""
 
     def ask(call: _Call) -> str | Exception:
         try:
@@ -255,10 +280,8 @@ def _ask_twilio(gateway: TelephonyGateway, calls: list[_Call], urls: Urls) -> li
         except Exception as exc:  # noqa: BLE001 - handed back to the caller, which decides
             return exc
 
-    if len(calls) == 1:
-        return [ask(calls[0])]
     gateway.client  # noqa: B018 - built here, not by racing threads
-    return list(_twilio_pool().map(ask, calls))
+    return [_twilio_pool().submit(ask, call) for call in calls]
 
 
 # PostgreSQL: a chunk's bindings and SIDs each stored by one statement of fixed text. `id = ANY`, not a
@@ -323,4 +346,4 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
     db.session.commit()
 
 
-__all__ = ["CHUNK", "place"]
+__all__ = ["CHUNK", "Placement", "begin", "place"]

@@ -39,8 +39,8 @@ def route_url(url: str, api_base_url: str | None) -> str:
 
 
 # Keep-alive connections kept per host: as many as a scheduler has Twilio requests in flight
-# (registry.callbacks.placing.CHUNK); a request beyond them would open and drop its own.
-POOL_SIZE = 20
+# (registry.callbacks.placing.IN_FLIGHT); a request beyond them would open and drop its own.
+POOL_SIZE = 40
 
 
 class RoutingHttpClient(TwilioHttpClient):

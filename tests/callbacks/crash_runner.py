@@ -38,7 +38,7 @@ def main(point: str, database_url: str, simulator_url: str, public_url: str) -> 
     if point == "after_claim":
         import registry.callbacks.dispatch as dispatch
 
-        dispatch.place = lambda *args, **kwargs: die()
+        dispatch.begin = lambda *args, **kwargs: die()
     from registry.scheduler import JOBS, run_job
 
     job = next(j for j in JOBS if j.name == "dispatch-callbacks")

@@ -145,6 +145,38 @@ def test_a_chunk_of_due_requests_is_placed_together_each_once(app, db, phones):
         phones.decline(sid)
 
 
+def test_the_next_chunk_goes_out_while_twilio_is_still_answering_the_one_before(app, db, phones,
+                                                                               monkeypatch):
+    """A slow answer holds up its own chunk only: the pass writes the next chunk's attempts and
+    sends its requests meanwhile, then stores both chunks' calls."""
+    import threading
+
+    from registry.callbacks.dispatch import FIRST_CLAIM
+    from registry.telephony import TelephonyGateway
+
+    requests = chunk_of_requests(app, db, phones, FIRST_CLAIM + 3)  # two claims, so two chunks
+    slow, later = "+8613800200000", {f"+86138002{i:05d}" for i in range(FIRST_CLAIM, FIRST_CLAIM + 3)}
+    later_asked, overtaken = threading.Event(), []
+    real_create_call = TelephonyGateway.create_call
+
+    def create_call(self, **kwargs):
+        if kwargs["to"] == slow:  # the first chunk's first call: Twilio takes its time
+            overtaken.append(later_asked.wait(5))
+        elif kwargs["to"] in later:
+            later_asked.set()
+        return real_create_call(self, **kwargs)
+
+    monkeypatch.setattr(TelephonyGateway, "create_call", create_call)
+    assert tick(app)["dispatch-callbacks"] == {"placed": FIRST_CLAIM + 3}
+    assert overtaken == [True]
+    db.session.expire_all()
+    attempts = db.session.query(CallbackAttempt).all()
+    assert sorted(a.request_id for a in attempts) == sorted(r.id for r in requests)
+    assert all(a.state == "placed" and a.merchant_call_sid for a in attempts)
+    for call in phones.calls():
+        phones.decline(call.sid)
+
+
 def test_one_request_failing_costs_the_rest_of_its_chunk_nothing(app, db, phones, monkeypatch):
     import registry.callbacks.placing as placing
 
