@@ -90,12 +90,6 @@ class _Call:
     from_: str
 
 
-def place(gateway: TelephonyGateway, request_ids: Sequence[int], settings: DispatchSettings,
-          urls: Urls) -> list[str]:
-    """Place (or reconcile) the calls for claimed requests; what happened to each, in order."""
-    return begin(gateway, request_ids, settings, urls).finish()
-
-
 @dataclass
 class Placement:
     """A chunk whose attempts are committed and whose Twilio requests are under way."""
@@ -131,7 +125,7 @@ def begin(gateway: TelephonyGateway, request_ids: Sequence[int], settings: Dispa
         results = {}
         for request_id in request_ids:
             try:
-                [results[request_id]] = place(gateway, [request_id], settings, urls)
+                [results[request_id]] = begin(gateway, [request_id], settings, urls).finish()
             except Exception:
                 db.session.rollback()
                 log.exception("placing callback %s failed; its lease will expire and it is retried",
@@ -346,4 +340,4 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
     db.session.commit()
 
 
-__all__ = ["CHUNK", "Placement", "begin", "place"]
+__all__ = ["CHUNK", "Placement", "begin"]

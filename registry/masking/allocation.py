@@ -6,13 +6,13 @@ busiest party's number of active bindings: a party needs one proxy number
 per partner, and first-fit reuses the same numbers for everyone else.
 On PostgreSQL the candidate row is taken `FOR UPDATE SKIP LOCKED`, so
 concurrent allocations fan out over neighbouring numbers instead of
-queueing on one (only when every number that fits is held by another
-transaction does it wait for them: held is not full); the partial unique
-indexes are the last word, and a
-conflict (two allocations racing for one party) is retried on the next
-number. When no number can take the pair, a shared number with a 4-digit
-extension is used; when even that is impossible, `PoolExhausted` is raised
-and the caller keeps the request waiting.
+queueing on one; only when every number that fits is held by another
+transaction does an allocation wait for them (held is not full). The
+partial unique indexes are the last word, and a conflict (two allocations
+racing for one party) is retried on the next number. When no number can
+take the pair, a shared number with a 4-digit extension is used; when even
+that is impossible, `PoolExhausted` is raised and the caller keeps the
+request waiting.
 
 Every callback allocates, so the common case (a new pair, a number free)
 is prebuilt Core statements and no ORM flush. On PostgreSQL it is one

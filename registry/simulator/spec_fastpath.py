@@ -51,9 +51,12 @@ NOT_REPRODUCED = frozenset(
     }
 )
 # Parameter keywords that change how openapi-core reads a parameter.
+PARAMETER_NOT_REPRODUCED = frozenset({"style", "explode", "allowEmptyValue", "allowReserved", "content"})
+
+
+# Method and URL pairs whose path look-up is remembered (then the memory starts over).
 FOUND_CACHE = 1024
 _MISSING = object()
-PARAMETER_NOT_REPRODUCED = frozenset({"style", "explode", "allowEmptyValue", "allowReserved", "content"})
 
 
 class Unsupported(Exception):
