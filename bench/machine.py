@@ -7,6 +7,10 @@ gunicorns, the load clients, the allocation workers, counting reaped
 children through `cutime`/`cstime`) and the PostgreSQL backends serving
 the bench database. What is left is other work, reported beside the
 figures so a low one can be read for what it is.
+
+It also splits the benchmark's own CPU time between the processes a
+measure tracks (a server's process tree), the PostgreSQL backends and the
+rest (this process and the load clients): where the time per request goes.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
 
 @dataclass(frozen=True)
 class Sample:
     busy: int  # jiffies, all CPUs
     total: int
     ours: int
+    parts: dict[str, int]  # jiffies of each tracked tree, "postgres" and "rest" (all in `ours`)
 
 
 def _proc_stats() -> dict[int, tuple[int, int]]:
@@ -65,7 +72,14 @@ class Meter:
             self._db = make_url(db_url).database
         self._start: Sample | None = None
         self._backends: set[int] = set()
+        self._tracked: dict[str, int] = {}
         self.others: float | None = None
+        self.busy: float | None = None  # share of all CPUs busy in the window, ours or not
+        self.cpu_seconds: dict[str, float] = {}  # per part, over the window
+
+    def track(self, name: str, pid: int) -> None:
+        """Account process `pid` and its descendants as `name` (before `start()`)."""
+        self._tracked[name] = pid
 
     def _sample(self) -> Sample:
         if self._engine is not None:
@@ -76,8 +90,14 @@ class Meter:
             fields = [int(f) for f in stat.readline().split()[1:]]
         idle = fields[3] + fields[4]
         stats = _proc_stats()
-        mine = _descendants(stats, os.getpid()) | (self._backends & stats.keys())
-        return Sample(sum(fields) - idle, sum(fields), sum(stats[pid][1] for pid in mine))
+        backends = self._backends & stats.keys()
+        mine = _descendants(stats, os.getpid()) | backends
+        parts = {name: sum(stats[pid][1] for pid in _descendants(stats, root) if pid in stats)
+                 for name, root in self._tracked.items()}
+        parts["postgres"] = sum(stats[pid][1] for pid in backends)
+        ours = sum(stats[pid][1] for pid in mine)
+        parts["rest"] = ours - sum(parts.values())
+        return Sample(sum(fields) - idle, sum(fields), ours, parts)
 
     def start(self) -> None:
         if self.available:
@@ -89,7 +109,11 @@ class Meter:
             # Processes present at the start but gone by the end (a backend that
             # disconnected) count as other work: the measures keep theirs open.
             other = (end.busy - self._start.busy) - max(end.ours - self._start.ours, 0)
-            self.others = max(other, 0) / max(end.total - self._start.total, 1)
+            total = max(end.total - self._start.total, 1)
+            self.others = max(other, 0) / total
+            self.busy = (end.busy - self._start.busy) / total
+            self.cpu_seconds = {name: max(end.parts[name] - self._start.parts.get(name, 0), 0) / HZ
+                                for name in end.parts}
         if self._engine is not None:
             self._engine.dispose()
         return self.others

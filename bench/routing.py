@@ -13,26 +13,44 @@ WEBHOOK = "/webhooks/twilio/voice/incoming"
 
 
 @dataclass
+class Served:
+    """One server's load, and what the machine did meanwhile."""
+
+    load: loadgen.LoadResult
+    others: float | None = None  # other work's share of the machine
+    busy: float | None = None  # share of the machine busy, with anything
+    cpu_seconds: dict[str, float] | None = None  # "server", "postgres", "rest" (the load clients)
+
+    def cpu_ms_per_request(self, part: str) -> float | None:
+        """CPU time `part` spent per correct answer, while measured."""
+        if not self.cpu_seconds or not self.load.completed:
+            return None
+        return self.cpu_seconds[part] * 1000 / self.load.completed
+
+
+@dataclass
 class RoutingResult:
-    routing: loadgen.LoadResult
-    trivial: loadgen.LoadResult
-    routing_others: float | None = None  # other work's share of the machine while measured
-    trivial_others: float | None = None
+    routing: Served
+    trivial: Served
 
     @property
     def ratio(self) -> float:
-        return self.routing.rps / self.trivial.rps if self.trivial.rps else 0.0
+        r, t = self.routing.load, self.trivial.load
+        return r.rps / t.rps if t.rps else 0.0
 
 
 def _measure(settings: S.Settings, app_spec: str, path: str, env_for_port, pairs, expect: bytes,
-             name: str, meter: Meter) -> loadgen.LoadResult:
+             name: str, url: str) -> Served:
     log_path = settings.log_dir / f"bench-gunicorn-{name}.log"
-    with servers.gunicorn(app_spec, env_for_port, settings.gunicorn_workers, log_path) as port:
-        return loadgen.run(loadgen.LoadSpec(
+    meter = Meter(url)
+    with servers.gunicorn(app_spec, env_for_port, settings.gunicorn_workers, log_path) as (port, pid):
+        meter.track("server", pid)
+        load = loadgen.run(loadgen.LoadSpec(
             port=port, path=path, pairs=pairs, expect=expect, auth_token=S.AUTH_TOKEN,
             account_sid=S.ACCOUNT_SID, concurrency=settings.concurrency,
             processes=settings.client_processes, warmup=settings.warmup, duration=settings.duration,
             max_requests=settings.max_requests), meter)
+    return Served(load, meter.others, meter.busy, meter.cpu_seconds)
 
 
 def measure(settings: S.Settings, url: str, callers: list[tuple[str, str]], log) -> RoutingResult:
@@ -41,11 +59,9 @@ def measure(settings: S.Settings, url: str, callers: list[tuple[str, str]], log)
     def app_env(port: int) -> dict[str, str]:
         return server_env(url, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{twilio_port}")
 
-    trivial_meter, routing_meter = Meter(url), Meter(url)
-    trivial = _measure(settings, "bench.trivial_app:app", "/", app_env, callers, b"<Dial", "trivial",
-                       trivial_meter)
-    log(f"routing: trivial app {trivial.rps:,.0f} req/s, p99 {trivial.percentile(0.99):.1f} ms")
-    routing = _measure(settings, "wsgi:app", WEBHOOK, app_env, callers, b"<Dial", "routing", routing_meter)
-    log(f"routing: webhook {routing.rps:,.0f} req/s, p99 {routing.percentile(0.99):.1f} ms, "
-        f"{routing.errors} errors")
-    return RoutingResult(routing, trivial, routing_meter.others, trivial_meter.others)
+    trivial = _measure(settings, "bench.trivial_app:app", "/", app_env, callers, b"<Dial", "trivial", url)
+    log(f"routing: trivial app {trivial.load.rps:,.0f} req/s, p99 {trivial.load.percentile(0.99):.1f} ms")
+    routing = _measure(settings, "wsgi:app", WEBHOOK, app_env, callers, b"<Dial", "routing", url)
+    log(f"routing: webhook {routing.load.rps:,.0f} req/s, p99 {routing.load.percentile(0.99):.1f} ms, "
+        f"{routing.load.errors} errors")
+    return RoutingResult(routing, trivial)

@@ -111,8 +111,23 @@ def setup_rows(setup: setup_db.Setup) -> list[Row]:
     ]
 
 
+CPU_PARTS = ("server", "postgres", "rest")
+
+
+def _cpu_per_request(served: routing.Served) -> str:
+    """"server / PostgreSQL / load clients" CPU ms per request."""
+    parts = [served.cpu_ms_per_request(part) for part in CPU_PARTS]
+    return "n/a" if None in parts else " / ".join(number(p, 2) for p in parts)
+
+
+def _cpu_ratio(result: routing.RoutingResult) -> str:
+    """How many times the trivial app's CPU per request (all its processes) routing takes."""
+    r, t = (sum(s.cpu_ms_per_request(p) or 0.0 for p in CPU_PARTS) for s in (result.routing, result.trivial))
+    return f"{r / t:.1f} x" if r and t else "n/a"
+
+
 def routing_rows(result: routing.RoutingResult, chain) -> list[Row]:
-    r, t = result.routing, result.trivial
+    r, t = result.routing.load, result.trivial.load
     rows = [
         Row("routing: requests/s", number(r.rps)),
         Row("routing: p50 latency (ms)", number(r.percentile(0.5), 1)),
@@ -125,8 +140,13 @@ def routing_rows(result: routing.RoutingResult, chain) -> list[Row]:
         Row("trivial app: wrong answers or errors", number(t.errors), "0", t.errors == 0),
         Row("routing / trivial requests/s", number(result.ratio, 2), f">= {ROUTING_RATIO:.2f}",
             result.ratio >= ROUTING_RATIO),
-        Row("trivial app: other work on the machine meanwhile", _share(result.trivial_others)),
-        Row("routing: other work on the machine meanwhile", _share(result.routing_others)),
+        Row("trivial app: CPU ms/request: server / PostgreSQL / load", _cpu_per_request(result.trivial)),
+        Row("routing: CPU ms/request: server / PostgreSQL / load", _cpu_per_request(result.routing)),
+        Row("routing / trivial CPU per request, all processes", _cpu_ratio(result)),
+        Row("trivial app: machine busy (other work)",
+            f"{_share(result.trivial.busy)} ({_share(result.trivial.others)})"),
+        Row("routing: machine busy (other work)",
+            f"{_share(result.routing.busy)} ({_share(result.routing.others)})"),
         Row("call log: hash chain after the load", f"{'ok' if chain.ok else 'BROKEN'}, "
             f"{chain.events:,} events", "ok", chain.ok),
     ]
@@ -209,8 +229,8 @@ def run(settings: Settings, log: Log | None = None) -> tuple[list[str], list[Row
         if "routing" in settings.only:
             result = routing.measure(settings, setup.url, setup.callers, log)
             rows += routing_rows(result, _chain_report(setup.url))
-            _note_others(notes, "the trivial app's load", result.trivial_others)
-            _note_others(notes, "the routing load", result.routing_others)
+            _note_others(notes, "the trivial app's load", result.trivial.others)
+            _note_others(notes, "the routing load", result.routing.others)
 
         if "allocation" in settings.only:
             rows += _allocation(settings, setup, log, notes, analyzes)

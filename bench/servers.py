@@ -38,8 +38,9 @@ class ServerFailed(RuntimeError):
 
 @contextmanager
 def gunicorn(app_spec: str, env_for_port: Callable[[int], dict[str, str]], workers: int,
-             log_path: Path, timeout: float = 60.0) -> Iterator[int]:
-    """Serve `app_spec` with `gunicorn -w workers` on a free port; yield the port."""
+             log_path: Path, timeout: float = 60.0) -> Iterator[tuple[int, int]]:
+    """Serve `app_spec` with `gunicorn -w workers` on a free port; yield the port and
+    the pid of gunicorn's master process (its workers are the master's children)."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
@@ -55,7 +56,7 @@ def gunicorn(app_spec: str, env_for_port: Callable[[int], dict[str, str]], worke
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise ServerFailed(f"gunicorn {app_spec} did not start; its log ends:\n{tail}")
             time.sleep(0.1)
-        yield port
+        yield port, proc.pid
     finally:
         stop(proc)
 

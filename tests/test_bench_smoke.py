@@ -22,6 +22,8 @@ MEASURES = [
     "routing: requests/s", "routing: p50 latency (ms)", "routing: p99 latency (ms)",
     "routing: wrong answers or errors", "trivial app: requests/s", "trivial app: p99 latency (ms)",
     "trivial app: wrong answers or errors", "routing / trivial requests/s",
+    "trivial app: CPU ms/request: server / PostgreSQL / load",
+    "routing: CPU ms/request: server / PostgreSQL / load", "routing / trivial CPU per request, all processes",
     "call log: hash chain after the load", "allocation: bindings/s (2 processes)",
     "allocation: allocated / asked", "allocation: errors / pool exhausted",
     "allocation: masking violations", "allocation: counters off",
@@ -48,6 +50,10 @@ def test_benchmark_measures_everything_at_a_tiny_scale(admin_url, tmp_path: Path
                     "routing: p99 latency (ms)", "allocation: bindings/s (2 processes)"):
         assert table[measure].value not in ("", "n/a", "0"), measure
     assert table["trivial app: wrong answers or errors"].value == "0"
+    server, postgres, load = (float(part) for part in
+                              table["routing: CPU ms/request: server / PostgreSQL / load"].value.split(" / "))
+    assert server > 0 and load > 0
+    assert table["routing / trivial CPU per request, all processes"].value.endswith(" x")
     assert table["call log: hash chain after the load"].passed
     assert table["allocation: allocated / asked"].value.endswith("/ 50")
     assert table["pool (1 process): used / lower bound"].passed
@@ -57,6 +63,7 @@ def test_benchmark_measures_everything_at_a_tiny_scale(admin_url, tmp_path: Path
                         "allocation: masking violations", "allocation: counters off"):
             assert table[measure].passed, measure
         assert table["allocation: allocated / asked"].value == "50 / 50"
+        assert postgres > 0  # the backends serving the routing workers are found and counted
     rendered = report.render(rows, header)
     assert "measure" in rendered and "PASS" in rendered
     # The benchmark dropped what it created.

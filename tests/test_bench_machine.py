@@ -1,0 +1,36 @@
+"""The benchmark's CPU meter: a tracked process tree's time is its own, not the rest's."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.machine import Meter
+
+pytestmark = pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux /proc")
+
+BURN = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\n"
+
+
+def test_a_tracked_process_tree_is_accounted_apart_from_the_rest():
+    # The child burns CPU in a grandchild, as gunicorn's workers do under their master,
+    # and outlives the measure, as a server does.
+    child = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                              f"subprocess.run([sys.executable, '-c', {BURN!r}])\ntime.sleep(30)"])
+    try:
+        meter = Meter()
+        meter.track("server", child.pid)
+        meter.start()
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            pass  # this process is "rest"
+        meter.stop()
+    finally:
+        child.kill()
+        child.wait()
+    assert meter.cpu_seconds["server"] >= 0.3
+    assert meter.cpu_seconds["rest"] >= 1.5
+    assert meter.cpu_seconds["postgres"] == 0
+    assert 0 < meter.busy <= 1
