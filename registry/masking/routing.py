@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import String, and_, bindparam, case, exists, or_, select, update
+from sqlalchemy import String, bindparam, exists, select, true, union_all, update
 
 from registry.calllog import operations as calllog
 from registry.extensions import db
@@ -63,28 +63,38 @@ def _caller(raw: str | None) -> str | None:
 def _route_query(extension: bool):
     """The proxy number `:to`, with the active binding of the caller (`:caller`, a lookup
     hash) on it, if any, and what could still forbid connecting through it: one statement,
-    built once."""
+    built once.
+
+    The binding is found by two index probes, one per side the caller may be on, each
+    on a partial unique index: (proxy, party A) and (proxy, party B) for direct numbers,
+    (proxy, extension) for shared ones. An OR of the two sides would read every active
+    binding of the number instead (up to its cap), and cost grows with its load.
+    """
     proxy, binding = ProxyNumber.__table__, Binding.__table__
     merchant, number = Merchant.__table__, MerchantNumber.__table__
     caller = bindparam("caller", type_=String)
-    joined = proxy.outerjoin(binding, and_(
-        binding.c.proxy_number_id == proxy.c.id, binding.c.ended_at.is_(None),
-        binding.c.expires_at > bindparam("now", type_=binding.c.expires_at.type),
-        or_(binding.c.party_a_hash == caller, binding.c.party_b_hash == caller),
-        binding.c.extension == bindparam("extension", type_=String) if extension
-        else binding.c.extension.is_(None),
-    )).outerjoin(merchant, merchant.c.id == binding.c.merchant_id)
-    number_suspended = exists().where(number.c.number_hash == binding.c.party_a_hash,
+    proxy_id = select(proxy.c.id).where(proxy.c.e164 == bindparam("to", type_=String)).scalar_subquery()
+    mode = (binding.c.extension == bindparam("extension", type_=String) if extension
+            else binding.c.extension.is_(None))
+
+    def side(caller_hash, other_party):
+        # Only the other party's number is decrypted.
+        return select(binding.c.id, binding.c.merchant_id, binding.c.expires_at, binding.c.party_a_hash,
+                      other_party.label("other_party")).where(
+            binding.c.proxy_number_id == proxy_id, caller_hash == caller, binding.c.ended_at.is_(None), mode,
+            binding.c.expires_at > bindparam("now", type_=binding.c.expires_at.type))
+
+    found = union_all(side(binding.c.party_a_hash, binding.c.party_b_encrypted),
+                      side(binding.c.party_b_hash, binding.c.party_a_encrypted)).subquery("found")
+    number_suspended = exists().where(number.c.number_hash == found.c.party_a_hash,
                                       number.c.status == "suspended")
-    # Only the other party's number is decrypted.
-    other = case((binding.c.party_a_hash == caller, binding.c.party_b_encrypted),
-                 else_=binding.c.party_a_encrypted)
     return (
         select(proxy.c.id, proxy.c.e164, proxy.c.country, proxy.c.shared,
-               binding.c.id.label("binding_id"), binding.c.merchant_id, binding.c.expires_at,
+               found.c.id.label("binding_id"), found.c.merchant_id, found.c.expires_at,
                merchant.c.status.label("merchant_status"), number_suspended.label("number_suspended"),
-               other.label("other_party"))
-        .select_from(joined).where(proxy.c.e164 == bindparam("to", type_=String)).limit(1)
+               found.c.other_party)
+        .select_from(proxy.outerjoin(found, true()).outerjoin(merchant, merchant.c.id == found.c.merchant_id))
+        .where(proxy.c.e164 == bindparam("to", type_=String)).limit(1)
     )
 
 
