@@ -8,6 +8,11 @@ which is what finds connections a database restart or an idle timeout
 closed. A failed ping raises `DisconnectionError`: the pool discards the
 connection and checks out a fresh one (SQLAlchemy's documented recipe for
 custom pessimistic disconnect handling).
+
+The ping is the dialect's own (`Dialect.do_ping`, what `pool_pre_ping` runs):
+on psycopg it pings in autocommit, so it leaves no transaction open. A bare
+`SELECT 1` would, and the routing webhook, which switches its connection to
+autocommit, then failed with a 500 on the first call after an idle second.
 """
 
 from __future__ import annotations
@@ -34,10 +39,7 @@ def ping_idle_connections(engine: Engine, idle_seconds: float = IDLE_SECONDS) ->
         idle_since = record.info.get(_IDLE_SINCE)
         if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
             return  # fresh, or in use a moment ago
-        cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("SELECT 1")
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # whatever the driver raises for a dead connection
             raise exc.DisconnectionError() from error
-        finally:
-            cursor.close()

@@ -46,3 +46,15 @@ def test_a_connection_in_use_a_moment_ago_is_not_pinged(engines):
     with pytest.raises(sa.exc.OperationalError):
         _backend(pooled)
     assert _backend(pooled) != first
+
+
+def test_a_pinged_connection_is_handed_out_outside_any_transaction(engines):
+    """The ping must not leave a transaction open: a caller switching the connection to
+    autocommit (as the routing webhook does) could not, and answered with a 500."""
+    pooled, _ = engines
+    ping_idle_connections(pooled, idle_seconds=0)
+    _backend(pooled)
+    with pooled.connect() as conn:  # pinged on checkout
+        assert conn.connection.dbapi_connection.info.transaction_status.name == "IDLE"
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        assert conn.scalar(sa.text("SELECT 1")) == 1

@@ -48,6 +48,18 @@ def test_merchant_calling_back_reaches_the_shopper(client, binding):
     assert dial.find("Number").text == SHOPPER and dial.get("callerId") == PROXY
 
 
+def test_a_call_after_the_app_sat_idle_is_routed(client, binding, db):
+    """The first call after a quiet second: the pooled connection is pinged before use, and
+    the ping must leave it fit for the routing's autocommit (it answered 500 on PostgreSQL)."""
+    import time
+
+    from registry.pool_ping import IDLE_SECONDS
+
+    assert twiml(call(client, SHOPPER)).find("Dial") is not None
+    time.sleep(IDLE_SECONDS + 0.1)
+    assert twiml(call(client, SHOPPER, sid="CA" + "2" * 32)).find("Dial") is not None
+
+
 @pytest.mark.parametrize("frm", [STRANGER, "anonymous", "", "+266696687", "client:alice", "+86abc"])
 def test_unknown_or_unreadable_callers_are_intercepted(client, binding, db, frm):
     doc = twiml(call(client, frm))
