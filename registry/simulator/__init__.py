@@ -15,16 +15,23 @@ phones with what each received and the calls ringing on it.
         state.wait_idle()
 """
 
-from registry.simulator.app import create_simulator_app
-from registry.simulator.legs import CallSnapshot, Recording
-from registry.simulator.scripts import CallScript
-from registry.simulator.state import InboxMessage, SimulatorState
+from importlib import import_module
 
-__all__ = [
-    "CallScript",
-    "CallSnapshot",
-    "InboxMessage",
-    "Recording",
-    "SimulatorState",
-    "create_simulator_app",
-]
+# Where each public name lives. They are imported on first use (PEP 562): the web app
+# registers the simulator's CLI group, and its workers should not load the simulator and
+# its OpenAPI validation stack (some 700 modules) for a command they never run.
+_EXPORTS = {
+    "CallScript": "registry.simulator.scripts",
+    "CallSnapshot": "registry.simulator.legs",
+    "InboxMessage": "registry.simulator.state",
+    "Recording": "registry.simulator.legs",
+    "SimulatorState": "registry.simulator.state",
+    "create_simulator_app": "registry.simulator.app",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

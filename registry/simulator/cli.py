@@ -12,8 +12,6 @@ from flask import current_app
 from flask.cli import AppGroup
 from werkzeug.serving import run_simple
 
-from registry.simulator.app import create_simulator_app
-
 simulator_cli = AppGroup("simulator", help="Run the local Twilio simulator.")
 
 
@@ -29,6 +27,8 @@ simulator_cli = AppGroup("simulator", help="Run the local Twilio simulator.")
 )
 def run_command(host: str, port: int, numbers: tuple[str, ...]) -> None:
     """Serve the simulator until interrupted."""
+    from registry.simulator.app import create_simulator_app  # only here: see _EXPORTS in __init__
+
     config = current_app.config
     app = create_simulator_app(
         account_sid=config["TWILIO_ACCOUNT_SID"],
