@@ -155,8 +155,16 @@ def routing_rows(result: routing.RoutingResult, chain) -> list[Row]:
     return rows
 
 
+def _cpu_per_binding(result: allocation.AllocationResult, meter: Meter | None) -> str:
+    """"workers / PostgreSQL" CPU ms per binding allocated."""
+    if meter is None or not meter.cpu_seconds or not result.allocated:
+        return "n/a"
+    return " / ".join(number(meter.cpu_seconds[part] * 1000 / result.allocated, 2)
+                      for part in ("rest", "postgres"))
+
+
 def allocation_rows(result: allocation.AllocationResult, requested: int, workers: int,
-                    violations: int, mismatches: int, others: float | None = None) -> list[Row]:
+                    violations: int, mismatches: int, meter: Meter | None = None) -> list[Row]:
     return [
         Row(f"allocation: bindings/s ({workers} processes)", number(result.rate),
             f">= {ALLOCATIONS_PER_S:,.0f}", result.rate >= ALLOCATIONS_PER_S),
@@ -166,7 +174,9 @@ def allocation_rows(result: allocation.AllocationResult, requested: int, workers
             result.errors == 0 and result.exhausted == 0),
         Row("allocation: masking violations", number(violations), "0", violations == 0),
         Row("allocation: counters off", number(mismatches), "0", mismatches == 0),
-        Row("allocation: other work on the machine meanwhile", _share(others)),
+        Row("allocation: CPU ms/binding: workers / PostgreSQL", _cpu_per_binding(result, meter)),
+        Row("allocation: machine busy (other work)",
+            f"{_share(meter and meter.busy)} ({_share(meter and meter.others)})"),
     ]
 
 
@@ -203,7 +213,7 @@ def _allocation(settings: Settings, setup: setup_db.Setup, log: Log, notes: list
         f"{violations} violations")
     _note_others(notes, "the allocations", meter.others)
     return allocation_rows(allocated, sum(map(len, work)), settings.alloc_workers, violations,
-                           mismatches, meter.others)
+                           mismatches, meter)
 
 
 def run(settings: Settings, log: Log | None = None) -> tuple[list[str], list[Row]]:

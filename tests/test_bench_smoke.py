@@ -27,6 +27,7 @@ MEASURES = [
     "call log: hash chain after the load", "allocation: bindings/s (2 processes)",
     "allocation: allocated / asked", "allocation: errors / pool exhausted",
     "allocation: masking violations", "allocation: counters off",
+    "allocation: CPU ms/binding: workers / PostgreSQL",
     "pool: bindings (busiest party's partners)", "pool (1 process): used / lower bound",
     "pool (2 processes): used / lower bound",
 ]
