@@ -52,6 +52,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.machine import loop_ms
 from bench.report import Row, number, render
 from bench.settings import DATA_KEY, DEFAULT_ADMIN_URL, ROOT, SECRET_KEY
 from bench.setup_db import merchant_e164, proxy_e164
@@ -528,11 +529,12 @@ class Outcome:
     handling: list[float]
     cpu: dict  # CPU seconds: "schedulers", "simulator", "postgres"; "each": per scheduler process
     load: float
+    loop_ms: float  # bench.machine.loop_ms() before the run: how fast the machine was
     maintenance: int | None  # ANALYZE/VACUUM runs standing in for autovacuum; None: autovacuum on
 
 
 def measure(app, recorder: CreateRecorder, state, stopped_early: bool, cpu: dict,
-            load: float, maintenance: int | None) -> Outcome:
+            load: float, speed: float, maintenance: int | None) -> Outcome:
     from registry.extensions import db
 
     with app.app_context():
@@ -573,7 +575,7 @@ def measure(app, recorder: CreateRecorder, state, stopped_early: bool, cpu: dict
     webhook_failures = sum(1 for r in state.webhook_log() if r.error or (r.status_code or 0) >= 400)
     return Outcome(len(requests), len(first_arrival), latencies, early, duplicates, lost, errors, span,
                    Counter(status for _, status in requests.values()), webhook_failures, stopped_early,
-                   sorted(c.handling for c in creates), cpu, load, maintenance)
+                   sorted(c.handling for c in creates), cpu, load, speed, maintenance)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -612,7 +614,8 @@ def rows_for(outcome: Outcome, options: Options) -> list[Row]:
         Row("dispatch: CPU ms per call, each scheduler process",
             " / ".join(number(cpu * 1000 / max(outcome.placed, 1), 1)
                        for cpu in outcome.cpu.get("each", []))),
-        Row("dispatch: machine", f"{os.cpu_count()} cores, load average {outcome.load:.1f} at the start"),
+        Row("dispatch: machine", f"{os.cpu_count()} cores, load average {outcome.load:.1f} at the start, "
+            f"a fixed Python loop {outcome.loop_ms:.0f} ms of CPU (lower is faster)"),
         Row("dispatch: statistics", "autovacuum on" if outcome.maintenance is None else
             f"autovacuum off; {outcome.maintenance} ANALYZE/VACUUM run as it would"),
         Row("dispatch: run ended by the time limit", "yes" if outcome.stopped_early else "no"),
@@ -652,6 +655,7 @@ def run_with(options: Options) -> list[Row]:
             started = time.monotonic()
             seed(app, shape, state, options.ring)
             _log(f"seeded in {time.monotonic() - started:.1f} s; starting {options.schedulers} schedulers")
+            speed = loop_ms()
             procs = start_schedulers(stack, options, env)
             keeper = stack.enter_context(StatisticsKeeper(url))
             load = os.getloadavg()[0]
@@ -663,7 +667,7 @@ def run_with(options: Options) -> list[Row]:
             for proc in procs:
                 _stop(proc)
             _settle(state)
-            outcome = measure(app, recorder, state, stopped_early, cpu, load,
+            outcome = measure(app, recorder, state, stopped_early, cpu, load, speed,
                               keeper.runs if keeper.active else None)
             _log(f"statuses after the run: {dict(outcome.statuses)}")
     finally:

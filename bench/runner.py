@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from bench import allocation, pool, routing, setup_db
 from bench.autoanalyze import keep_statistics
-from bench.machine import Meter
+from bench.machine import Meter, loop_ms
 from bench.report import Row, number
 from bench.settings import ROOT, Settings
 
@@ -57,7 +57,8 @@ def _note_others(notes: list[str], measure: str, share: float | None) -> None:
                      "its figures are lower than on a quiet machine")
 
 
-def header(settings: Settings, server_version: str, notes: list[str]) -> list[str]:
+def header(settings: Settings, server_version: str, notes: list[str],
+           speed: tuple[float, float] | None = None) -> list[str]:
     lines = [
         f"Masked-number benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {_git_revision()}",
         f"{os.cpu_count()} cores, Python {platform.python_version()}, database {server_version}; "
@@ -65,6 +66,9 @@ def header(settings: Settings, server_version: str, notes: list[str]) -> list[st
         f"({settings.client_processes} processes), {settings.warmup:g} s warm-up + "
         f"{settings.duration:g} s measured per server",
     ]
+    if speed:
+        lines.append(f"machine speed: a fixed Python loop took {speed[0]:.0f} ms of CPU before the measures, "
+                     f"{speed[1]:.0f} ms after (lower is faster; it moves with the host's load)")
     return lines + [f"note: {note}" for note in notes] + [""]
 
 
@@ -226,6 +230,7 @@ def run(settings: Settings, log: Log | None = None) -> tuple[list[str], list[Row
     rows: list[Row] = []
     notes: list[str] = []
     analyzes: list[str] = []  # ANALYZEs standing in for autovacuum, where it is off
+    speed_before = loop_ms()
     server_version = "unknown"
     made: list[str] = []  # databases this run (re)created: only those are dropped
     try:
@@ -262,5 +267,5 @@ def run(settings: Settings, log: Log | None = None) -> tuple[list[str], list[Row
     if analyzes:
         notes.append("autovacuum is off on this server, so the benchmark ran ANALYZE where autovacuum "
                      "would have (50 + 10% of a table's rows changed): " + ", ".join(analyzes))
-    return header(settings, server_version, notes), rows
+    return header(settings, server_version, notes, (speed_before, loop_ms())), rows
 

@@ -26,3 +26,4 @@ def test_dispatch_benchmark_places_every_request_once(tmp_path):
                     "dispatch: calls placed before due"):
         assert table[measure].value == "0" and table[measure].passed, measure
     assert table["dispatch: Twilio errors"].value == "0"
+    assert "a fixed Python loop" in table["dispatch: machine"].value

@@ -66,6 +66,7 @@ def test_benchmark_measures_everything_at_a_tiny_scale(admin_url, tmp_path: Path
         assert table["allocation: allocated / asked"].value == "50 / 50"
         assert postgres > 0  # the backends serving the routing workers are found and counted
     rendered = report.render(rows, header)
+    assert "machine speed: a fixed Python loop took" in rendered
     assert "measure" in rendered and "PASS" in rendered
     # The benchmark dropped what it created.
     assert not list(tmp_path.glob("registry_bench_smoke*.sqlite3"))
