@@ -1,0 +1,24 @@
+"""The WSGI entry point gunicorn imports in every worker."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import gc, sys
+import wsgi
+print("simulator" if "registry.simulator.app" in sys.modules else "-",
+      "openapi" if "openapi_core" in sys.modules else "-",
+      "frozen" if gc.get_freeze_count() > 1000 else "-")
+"""
+
+
+def test_a_web_worker_loads_no_simulator_and_freezes_what_start_up_built(tmp_path):
+    # A fresh interpreter, as a gunicorn worker is: the test session has the simulator loaded.
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                              "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["-", "-", "frozen"]
