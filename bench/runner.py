@@ -50,6 +50,11 @@ def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
+def _busy(busy: float | None, others: float | None) -> str:
+    """How busy the machine was, and (in brackets) other work's part of it."""
+    return f"{_share(busy)} ({_share(others)})"
+
+
 def _note_others(notes: list[str], measure: str, share: float | None) -> None:
     """The machine is shared: say so beside the figures if other work took a real part of it."""
     if share is not None and share > 0.10:
@@ -147,10 +152,8 @@ def routing_rows(result: routing.RoutingResult, chain) -> list[Row]:
         Row("trivial app: CPU ms/request: server / PostgreSQL / load", _cpu_per_request(result.trivial)),
         Row("routing: CPU ms/request: server / PostgreSQL / load", _cpu_per_request(result.routing)),
         Row("routing / trivial CPU per request, all processes", _cpu_ratio(result)),
-        Row("trivial app: machine busy (other work)",
-            f"{_share(result.trivial.busy)} ({_share(result.trivial.others)})"),
-        Row("routing: machine busy (other work)",
-            f"{_share(result.routing.busy)} ({_share(result.routing.others)})"),
+        Row("trivial app: machine busy (other work)", _busy(result.trivial.busy, result.trivial.others)),
+        Row("routing: machine busy (other work)", _busy(result.routing.busy, result.routing.others)),
         Row("call log: hash chain after the load", f"{'ok' if chain.ok else 'BROKEN'}, "
             f"{chain.events:,} events", "ok", chain.ok),
     ]
@@ -179,8 +182,7 @@ def allocation_rows(result: allocation.AllocationResult, requested: int, workers
         Row("allocation: masking violations", number(violations), "0", violations == 0),
         Row("allocation: counters off", number(mismatches), "0", mismatches == 0),
         Row("allocation: CPU ms/binding: workers / PostgreSQL", _cpu_per_binding(result, meter)),
-        Row("allocation: machine busy (other work)",
-            f"{_share(meter and meter.busy)} ({_share(meter and meter.others)})"),
+        Row("allocation: machine busy (other work)", _busy(meter and meter.busy, meter and meter.others)),
     ]
 
 
