@@ -9,6 +9,7 @@ from registry.masking.allocation import PoolExhausted, allocate, end_binding, en
 from registry.masking.models import Binding, ProxyNumber
 from registry.timeutil import utcnow
 from tests.factories import make_binding, make_proxy
+from tests.pg_plans import generic_plan
 
 MERCHANT, OTHER_MERCHANT = "+8613800138000", "+8613800138111"
 SHOPPERS = [f"+86137001370{n:02d}" for n in range(10)]
@@ -224,8 +225,6 @@ def test_the_allocating_statement_reads_bindings_by_index_in_a_generic_plan(db):
     any parameters. That generic plan must still find a party's bindings by index: it guesses
     `expires_at <= $n` matches a third of the table, and a plan reading every binding made
     each allocation cost ~4 ms at 10,000 bindings (growing with them)."""
-    import re
-
     from sqlalchemy import text
 
     from registry.masking import allocation
@@ -240,24 +239,9 @@ def test_the_allocating_statement_reads_bindings_by_index_in_a_generic_plan(db):
         "'x', 'a' || i % 50, 'x', 'b' || i, now(), now() + interval '72 hours' "
         "FROM generate_series(1, 9999) AS i"), {"proxy": proxy.id})
     db.session.execute(text("ANALYZE bindings"))
-    types = {"check": "boolean", "now": "timestamptz", "created_at": "timestamptz",
-             "expires_at": "timestamptz", "default_cap": "integer", "merchant_id": "integer",
-             "skip": "integer[]"}
-    names: list[str] = []
-
-    def placeholder(match):
-        if match[1] not in names:
-            names.append(match[1])
-        return f"${names.index(match[1]) + 1}"
-
-    sql = re.sub(r"(?<!:):([a-z_]+)", placeholder,
-                 allocation._PG_DIRECT[True, False].text)
-    values = {"check": "true", "a_hash": "'a1'", "b_hash": "'b-new'", "skip": "'{}'", "merchant_id": "NULL",
-              "extension": "NULL", "default_cap": "200", "country": "'CN'"}
-    db.session.execute(text(f"PREPARE allocate_generic ({', '.join(types.get(n, 'text') for n in names)}) "
-                            f"AS {sql}".replace(":", r"\:")))
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    plan = "\n".join(db.session.scalars(text(
-        f"EXPLAIN EXECUTE allocate_generic ({', '.join(values.get(n, 'now()') for n in names)})")))
-    db.session.execute(text("DEALLOCATE allocate_generic"))
+    plan = generic_plan(db.session, allocation._PG_DIRECT[True, False], types={
+        "check": "boolean", "now": "timestamptz", "created_at": "timestamptz", "expires_at": "timestamptz",
+        "default_cap": "integer", "merchant_id": "integer", "skip": "integer[]"}, values={
+        "check": "true", "a_hash": "'a1'", "b_hash": "'b-new'", "skip": "'{}'", "merchant_id": "NULL",
+        "extension": "NULL", "default_cap": "200", "country": "'CN'"})
     assert "Seq Scan on bindings" not in plan, plan

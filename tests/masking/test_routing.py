@@ -1,6 +1,5 @@
 """Routing on a busy proxy number: each caller reaches their own partner, found by index."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from registry.extensions import db as _db
 from registry.masking import routing
 from registry.timeutil import utcnow
 from tests.factories import make_binding, make_proxy
+from tests.pg_plans import generic_plan
 
 PROXY = "+8613900000001"
 PAIRS = [(f"+86138000001{n:02d}", f"+86137000001{n:02d}") for n in range(20)]
@@ -61,17 +61,9 @@ def test_the_routing_statement_probes_the_callers_binding_in_a_generic_plan(db):
         "JOIN ranked ON ranked.k = i % 100"))
     db.session.execute(text("ANALYZE bindings"))
     db.session.execute(text("ANALYZE proxy_numbers"))
-    sql = str(routing._route_query(False).compile(dialect=db.engine.dialect))
-    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
-    types = {"now": "timestamptz", "param_1": "integer"}
-    sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}", sql)
-    db.session.execute(text(f"PREPARE route_generic ({', '.join(types.get(n, 'text') for n in names)}) "
-                            f"AS {sql}".replace(":", r"\:")))
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    values = {"to": "'+8613900000007'", "caller": "'a7'", "now": "now()", "param_1": "1",
-              "status_1": "'suspended'"}
-    plan = "\n".join(db.session.scalars(text(
-        f"EXPLAIN EXECUTE route_generic ({', '.join(values[n] for n in names)})")))
-    db.session.execute(text("DEALLOCATE route_generic"))
+    plan = generic_plan(db.session, routing._route_query(False),
+                        types={"now": "timestamptz", "param_1": "integer"},
+                        values={"to": "'+8613900000007'", "caller": "'a7'", "param_1": "1",
+                                "status_1": "'suspended'"})
     assert "uq_bindings_active_party_a" in plan, plan
     assert "ix_bindings_active_proxy" not in plan and "Seq Scan on bindings" not in plan, plan
