@@ -50,7 +50,10 @@ def test_answer_a_ringing_call_and_call_from_a_phone(sim_app, owned_number, sim_
 
         sim_state.find_number(OWNED_NUMBER).voice_url = product.url + "/incoming"
         product.on("/incoming", '<Response><Say>Hello caller.</Say><Pause length="600"/></Response>')
-        page.reload()
+        # The "call from any phone" form appears with the page's own next refresh. Reloading
+        # by hand instead would race that refresh, and chromium refuses a reload sent while
+        # another navigation is committing ("Not attached to an active page").
+        page.locator("input[name=from]").wait_for(timeout=10_000)
         page.fill("input[name=from]", "+8613700137000")
         page.wait_for_timeout(2_500)  # longer than the refresh period: the typing must survive
         assert page.input_value("input[name=from]") == "+8613700137000"
