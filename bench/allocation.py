@@ -29,7 +29,7 @@ class AllocationResult:
 def _worker(url: str, pairs: list[Pair], barrier, release, results) -> None:
     from sqlalchemy import text
 
-    from registry.extensions import db
+    from registry.core.extensions import db
     from registry.masking.allocation import PoolExhausted, allocate
 
     outcome = {"allocated": 0, "exhausted": 0, "errors": 0, "samples": [], "start": 0.0, "end": 0.0}

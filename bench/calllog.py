@@ -2,7 +2,7 @@
 
 On a dedicated PostgreSQL database (`bench.calllog_load`: 10,000,000 chained
 events and 2,000,000 call records by default), each search kind runs through
-`registry.calllog.search` about 200 times with values sampled from the data,
+`registry.complaints.search` about 200 times with values sampled from the data,
 then the whole chain is verified as `flask calllog verify` does. The table
 goes to stdout and to test-artifacts/bench-calllog.txt.
 """
@@ -78,8 +78,8 @@ def measure_searches(app, s: Settings, rng: random.Random) -> list[report.Row]:
     from sqlalchemy import select
 
     from registry.calllog.models import CallRecord
-    from registry.calllog.search import parse_search, search
-    from registry.extensions import db
+    from registry.complaints.search import parse_search, search
+    from registry.core.extensions import db
 
     def by_created_at(args):  # the same filters, newest first by time: what the index serves best
         c = parse_search(args, "CN", 100)
@@ -114,7 +114,7 @@ def explain(db, args: dict) -> None:
     """EXPLAIN ANALYZE the statement `search()` runs for `args` (the slowest of its kind)."""
     from sqlalchemy import event
 
-    from registry.calllog.search import parse_search, search
+    from registry.complaints.search import parse_search, search
 
     captured = []
 
@@ -134,7 +134,7 @@ def explain(db, args: dict) -> None:
 
 
 def measure_verify(app, s: Settings) -> list[report.Row]:
-    from registry.calllog.chain import verify
+    from registry.calllog.verification import verify
 
     with app.app_context():
         started = time.perf_counter()

@@ -55,7 +55,7 @@ def log(message: str) -> None:
 def load_people(conn, s: Settings) -> None:
     """Shoppers and proxy numbers (with their keyed hashes, computed here once), then the
     shoppers table, callback requests with order references, and the call records."""
-    from registry.phones import get_cipher
+    from registry.core.phones import get_cipher
 
     cipher = get_cipher()
     token = cipher.encrypt("+8613700000000")  # one real Fernet token for every stored number
@@ -189,7 +189,7 @@ def build(s: Settings) -> str:
     """Create and fill the bench database; returns its URL."""
     from flask_migrate import upgrade
 
-    from registry.extensions import db
+    from registry.core.extensions import db
 
     started = time.monotonic()
     url = setup_db.create_database(s.admin_url, s.db_name)

@@ -56,7 +56,7 @@ from bench.machine import loop_ms
 from bench.report import Row, number, render
 from bench.settings import DATA_KEY, DEFAULT_ADMIN_URL, ROOT, SECRET_KEY
 from bench.setup_db import merchant_e164, proxy_e164
-from registry.config import (
+from registry.core.config import (
     BOOL_TUNABLES,
     INT_TUNABLES,
     SIMULATOR_ACCOUNT_SID,
@@ -197,12 +197,12 @@ class Shape:
 
 def seed(app, shape: Shape, state, ring: float) -> None:
     """Owners, stores with a verified number, shoppers and the pool (the requests come later)."""
-    from registry.extensions import db
+    from registry.core.extensions import db
+    from registry.core.phones import get_cipher, mask
+    from registry.core.timeutil import utcnow
     from registry.masking.models import ProxyNumber
     from registry.merchants.models import MerchantNumber
-    from registry.phones import get_cipher, mask
     from registry.shoppers.models import Shopper
-    from registry.timeutil import utcnow
 
     now = utcnow()
     with app.app_context():
@@ -253,8 +253,8 @@ def add_requests(app, shape: Shape, options: Options) -> datetime:
     Inserted once the schedulers run, rather than updated from a placeholder, so the
     table holds no dead row versions for the claims to step over.
     """
-    from registry.extensions import db
-    from registry.timeutil import utcnow
+    from registry.core.extensions import db
+    from registry.core.timeutil import utcnow
 
     now = utcnow()
     first = now + timedelta(seconds=options.lead)
@@ -487,7 +487,7 @@ class CpuMeter:
         self.start = self._snapshot()
 
     def _backends(self) -> list[int]:
-        from registry.extensions import db
+        from registry.core.extensions import db
 
         with self.app.app_context():
             pids = list(db.session.scalars(text(
@@ -535,7 +535,7 @@ class Outcome:
 
 def measure(app, recorder: CreateRecorder, state, stopped_early: bool, cpu: dict,
             load: float, speed: float, maintenance: int | None) -> Outcome:
-    from registry.extensions import db
+    from registry.core.extensions import db
 
     with app.app_context():
         requests = {rid: (due, status) for rid, due, status in db.session.execute(text(

@@ -90,7 +90,7 @@ def measure(settings: Settings, log, notes: list[str] | None = None) -> tuple[Po
     """(sequential, concurrent) allocation of the same marketplace on a fresh database.
 
     `notes` gets how many ANALYZEs stood in for autovacuum, where it is off."""
-    from registry.extensions import db
+    from registry.core.extensions import db
 
     shape = settings.pool
     merchants, pairs = marketplace(shape)

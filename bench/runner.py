@@ -97,8 +97,9 @@ def _server_version(url: str) -> str:
 
 def _chain_report(url: str):
     """The chain after the load, sealed first (as the scheduler's job would have)."""
-    from registry.calllog.chain import seal_pending, verify
-    from registry.extensions import db
+    from registry.calllog.chain import seal_pending
+    from registry.calllog.verification import verify
+    from registry.core.extensions import db
 
     app = setup_db.make_app(url)
     with app.app_context():

@@ -24,8 +24,8 @@ from sqlalchemy import DateTime, bindparam, create_engine, text
 from sqlalchemy.engine import Connection, make_url
 
 from bench import settings as S
-from registry.config import BOOL_TUNABLES, INT_TUNABLES, STR_TUNABLES
-from registry.timeutil import utcnow
+from registry.core.config import BOOL_TUNABLES, INT_TUNABLES, STR_TUNABLES
+from registry.core.timeutil import utcnow
 
 TTL = timedelta(hours=72)
 # The bench's app runs with the default tunables (server_env drops any set in the environment).
@@ -182,8 +182,8 @@ def insert_merchants(conn: Connection, count: int) -> None:
     """Merchants 1..count, each with an owner and one verified number (real
     encryption and keyed hash), through Core so the column types encrypt."""
     from registry.accounts.models import User
+    from registry.core.phones import get_cipher, mask
     from registry.merchants.models import Merchant, MerchantNumber
-    from registry.phones import get_cipher, mask
 
     if count < 1:
         return
@@ -314,9 +314,9 @@ class Setup:
 
 def build(settings: S.Settings, log) -> Setup:
     """Create the bench database and fill it; the time this takes is reported."""
-    from registry.extensions import db
+    from registry.core.extensions import db
+    from registry.core.phones import get_cipher
     from registry.masking.allocation import allocate
-    from registry.phones import get_cipher
 
     started = time.monotonic()
     url = create_database(settings.admin_url, settings.db_name)

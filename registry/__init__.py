@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from registry.config import load_config
+from registry.core.config import load_config
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -27,10 +27,10 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from registry.accounts.auth import init_login
-    from registry.extensions import babel, csrf, db, limiter, migrate
-    from registry.i18n import select_locale
-    from registry.phones import PhoneCipher
-    from registry.pool_ping import ping_idle_connections
+    from registry.core.extensions import babel, csrf, db, limiter, migrate
+    from registry.core.i18n import select_locale
+    from registry.core.phones import PhoneCipher
+    from registry.core.pool_ping import ping_idle_connections
     from registry.telephony import init_telephony
 
     db.init_app(app)
@@ -50,12 +50,13 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees all tables."""
     import registry.accounts.models  # noqa: F401
+    import registry.audit.models  # noqa: F401
     import registry.callbacks.models  # noqa: F401
     import registry.calllog.models  # noqa: F401
+    import registry.complaints.models  # noqa: F401
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
     import registry.shoppers.models  # noqa: F401
-    import registry.staff.models  # noqa: F401
     import registry.verification.models  # noqa: F401
 
 
@@ -71,9 +72,9 @@ def register_blueprints(app: Flask) -> None:
     from registry.callbacks.api import bp as callbacks_api
     from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
-    from registry.calllog.api import bp as calllog_api
-    from registry.calllog.views import bp as calllog_views
-    from registry.extensions import csrf
+    from registry.complaints.api import bp as complaints_api
+    from registry.complaints.views import bp as complaints_views
+    from registry.core.extensions import csrf
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.views import bp as merchants_views
@@ -82,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.shoppers.views import bp as shoppers_views
     from registry.staff.views import bp as staff_views
 
-    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, calllog_api):
+    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api):
         # The JSON API authenticates by bearer token or by the session; with
         # the session, it only accepts `application/json` bodies, which a
         # cross-site form cannot send without a CORS preflight, so it needs
@@ -94,18 +95,18 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      calllog_views, staff_views):
+                      complaints_views, staff_views):
         app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from registry.errors import register_error_handlers as register
+    from registry.core.errors import register_error_handlers as register
 
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from registry.i18n import register_template_helpers as register
+    from registry.core.i18n import register_template_helpers as register
 
     register(app)
 

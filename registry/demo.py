@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from registry.accounts import operations as accounts
 from registry.accounts.models import User
-from registry.extensions import db
+from registry.core.extensions import db
 from registry.merchants import operations as merchants
 from registry.merchants.hours import DAYS
 

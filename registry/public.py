@@ -5,10 +5,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from registry.callbacks.operations import unavailable_reason
-from registry.i18n import LANGUAGES
+from registry.core.i18n import LANGUAGES
+from registry.core.pages import is_safe_next, register_page_errors, safe_next
 from registry.merchants import operations as merchants
 from registry.merchants.hours import DAYS
-from registry.pages import is_safe_next, register_page_errors, safe_next
 
 bp = Blueprint("public", __name__)
 register_page_errors(bp)

@@ -21,7 +21,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from registry.extensions import db
+from registry.core.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _dispatch_callbacks(app: Flask) -> dict:
-    from registry.callbacks.dispatch import Urls, dispatch_once, settings_from_config
+    from registry.callbacks.dispatch import dispatch_once
+    from registry.callbacks.settings import Urls, settings_from_config
     from registry.telephony import get_gateway
 
     settings = settings_from_config(app.config, WORKER_NAME)
@@ -166,7 +167,7 @@ _OUTLASTING = frozenset(job.name for job in JOBS if job.outlasts_interval)
 
 
 def _now():
-    from registry.timeutil import utcnow
+    from registry.core.timeutil import utcnow
 
     return utcnow()
 

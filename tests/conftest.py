@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from registry import create_app
-from registry.config import (
+from registry.core.config import (
     SIMULATOR_ACCOUNT_SID,
     SIMULATOR_AUTH_TOKEN,
     SIMULATOR_VERIFY_SERVICE_SID,
 )
-from registry.extensions import db as _db
+from registry.core.extensions import db as _db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"

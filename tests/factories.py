@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 
 from registry.accounts import operations as accounts
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 from registry.merchants import operations as merchants
-from registry.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
@@ -71,7 +71,7 @@ def signed_post(client, path: str, params: dict, *, token: str | None = None,
     """POST a webhook signed as Twilio signs it for `base + path`."""
     from twilio.request_validator import RequestValidator
 
-    from registry.config import SIMULATOR_AUTH_TOKEN
+    from registry.core.config import SIMULATOR_AUTH_TOKEN
 
     signature = RequestValidator(token or SIMULATOR_AUTH_TOKEN).compute_signature(base + path, params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
@@ -81,7 +81,7 @@ ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu",
 
 
 def make_shopper(phone: str = "+8613700137000"):
-    from registry.phones import get_cipher, mask
+    from registry.core.phones import get_cipher, mask
     from registry.shoppers.models import Shopper
     from registry.shoppers.timezones import display_zone
 

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
-from registry.extensions import db
+from registry.core.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_test_app
 
 

@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
+from registry.core.timeutil import utcnow
 from registry.merchants.models import MerchantNumber
 from registry.scheduler import JOBS, build_scheduler
-from registry.timeutil import utcnow
 from tests.factories import make_merchant, make_number
 
 

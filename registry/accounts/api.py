@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app, jsonify
 
 from registry.accounts import operations
-from registry.api import json_body, text_field
-from registry.extensions import db, limiter
+from registry.core.api import json_body, text_field
+from registry.core.extensions import db, limiter
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 

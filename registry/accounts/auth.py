@@ -7,8 +7,8 @@ from functools import wraps
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
-from registry.errors import Forbidden, Unauthorized, is_api_request
-from registry.extensions import db, login_manager
+from registry.core.errors import Forbidden, Unauthorized, is_api_request
+from registry.core.extensions import db, login_manager
 
 
 def init_login(app: Flask) -> None:

@@ -5,8 +5,8 @@ from flask.cli import AppGroup
 
 from registry.accounts import operations
 from registry.accounts.models import ROLES
-from registry.errors import AppError
-from registry.extensions import db
+from registry.core.errors import AppError
+from registry.core.extensions import db
 
 users_cli = AppGroup("users", help="Manage merchant and staff accounts.")
 

@@ -8,8 +8,8 @@ from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.extensions import db
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 
 ROLES = ("merchant", "staff")
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts.models import ROLES, ApiToken, User
-from registry.errors import Conflict, InvalidInput, Unauthorized
-from registry.extensions import db
-from registry.timeutil import as_utc, utcnow
+from registry.core.errors import Conflict, InvalidInput, Unauthorized
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256

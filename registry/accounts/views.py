@@ -6,9 +6,9 @@ from flask_login import current_user, login_user, logout_user
 
 from registry.accounts import operations
 from registry.accounts.forms import LoginForm, SignupForm
-from registry.errors import AppError
-from registry.extensions import db, limiter
-from registry.pages import refuse, register_page_errors, render_form, safe_next
+from registry.core.errors import AppError
+from registry.core.extensions import db, limiter
+from registry.core.pages import refuse, register_page_errors, render_form, safe_next
 
 bp = Blueprint("accounts", __name__)
 register_page_errors(bp)

@@ -3,11 +3,11 @@
 from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 
-from registry.api import json_body
 from registry.callbacks import operations
 from registry.callbacks.serialize import callback, iso
-from registry.errors import Unauthorized
-from registry.extensions import db
+from registry.core.api import json_body
+from registry.core.errors import Unauthorized
+from registry.core.extensions import db
 from registry.merchants.operations import get_merchant
 from registry.shoppers.auth import current_shopper, shopper_required
 

@@ -18,47 +18,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from registry.callbacks.models import CallbackRequest
 from registry.callbacks.placing import CHUNK, Placement, begin
-from registry.extensions import db
+from registry.callbacks.settings import DispatchSettings, Urls
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 from registry.telephony import TelephonyGateway
-from registry.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DispatchSettings:
-    worker: str  # this scheduler process's name, e.g. "host:pid"
-    lease: timedelta = timedelta(seconds=120)
-    calls_per_second: float = 1.0  # 0 = unthrottled
-    batch: int = 50
-    # How far ahead a pass waits for requests falling due, and how much work a claim takes on
-    # (what the pass places in that time); 0: a pass claims one batch only.
-    pass_seconds: float = 1.5
-    binding_ttl: timedelta = timedelta(hours=72)
-    proxy_cap: int = 200
-    max_attempts: int = 3
-    backoff: timedelta = timedelta(seconds=300)
-    shopper_call_hours: str = "08:00-21:00"
-
-
-class Urls:
-    """Absolute webhook URLs for an attempt (built by the caller, who knows the app)."""
-
-    def __init__(self, base: str):
-        self.base = base
-
-    def answer(self, attempt_id: int) -> str:
-        return f"{self.base}/webhooks/twilio/callback/answer?attempt={attempt_id}"
-
-    def status(self, attempt_id: int, leg: str) -> str:
-        return f"{self.base}/webhooks/twilio/callback/status?attempt={attempt_id}&leg={leg}"
 
 
 def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: int | None = None,
@@ -259,14 +230,4 @@ def _claim_size(settings: DispatchSettings, each: float) -> int:
     return max(1, min(settings.batch, int(settings.pass_seconds / each)))
 
 
-def settings_from_config(config, worker: str) -> DispatchSettings:
-    return DispatchSettings(
-        worker=worker, calls_per_second=float(config["OUTBOUND_CPS"]),
-        binding_ttl=timedelta(hours=config["BINDING_TTL_HOURS"]), proxy_cap=config["PROXY_NUMBER_CAP"],
-        max_attempts=config["CALLBACK_MAX_ATTEMPTS"],
-        backoff=timedelta(seconds=config["CALLBACK_RETRY_BACKOFF_SECONDS"]),
-        shopper_call_hours=config["SHOPPER_CALL_HOURS"],
-    )
-
-
-__all__ = ["DispatchSettings", "Throttle", "Urls", "claim_due", "dispatch_once"]
+__all__ = ["Throttle", "claim_due", "dispatch_once"]

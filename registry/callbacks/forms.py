@@ -25,9 +25,9 @@ from registry.callbacks import operations, windows
 from registry.callbacks.models import FINAL_STATUSES
 from registry.callbacks.operations import MAX_NOTE, MAX_ORDER_REF
 from registry.callbacks.serialize import iso
-from registry.i18n import N_, current_language, translate_message
-from registry.phones import format_international
-from registry.timeutil import as_utc, utcnow
+from registry.core.i18n import N_, current_language, translate_message
+from registry.core.phones import format_international
+from registry.core.timeutil import as_utc, utcnow
 
 ASAP = "asap"
 

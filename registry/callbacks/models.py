@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.extensions import db
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 
 OPEN_STATUSES = ("requested", "scheduled", "calling", "connected")
 FINAL_STATUSES = ("completed", "failed", "expired", "canceled")

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 
 from registry.callbacks import windows
 from registry.callbacks.models import OPEN_STATUSES, CallbackRequest
-from registry.errors import Conflict, InvalidInput, NotFound, RateLimited
-from registry.extensions import db
+from registry.core.errors import Conflict, InvalidInput, NotFound, RateLimited
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 from registry.merchants.models import Merchant, MerchantNumber
 from registry.shoppers.models import Shopper
 from registry.shoppers.operations import ensure_not_blocked
 from registry.shoppers.timezones import zones_for_number
-from registry.timeutil import as_utc, utcnow
 
 MAX_ORDER_REF = 64
 MAX_NOTE = 500

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from registry.callbacks import windows
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 from registry.merchants.models import Merchant
 from registry.shoppers.models import Shopper
 from registry.shoppers.timezones import zones_for_number
-from registry.timeutil import as_utc, utcnow
 
 MERCHANT_MISSED = {"busy": "merchant_busy", "no-answer": "merchant_no_answer",
                    "failed": "merchant_failed", "canceled": "merchant_failed"}

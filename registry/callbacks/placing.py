@@ -39,16 +39,16 @@ from sqlalchemy.orm import joinedload, selectinload
 from registry.callbacks import outcomes, windows
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.callbacks.operations import callable_number, unavailable_reason
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 from registry.masking.allocation import PoolExhausted, allocate
 from registry.merchants.models import Merchant
 from registry.shoppers.models import Shopper
 from registry.shoppers.timezones import zones_for_number
 from registry.telephony import ProviderError, TelephonyGateway
-from registry.timeutil import as_utc, utcnow
 
 if TYPE_CHECKING:
-    from registry.callbacks.dispatch import DispatchSettings, Urls
+    from registry.callbacks.settings import DispatchSettings, Urls
 
 log = logging.getLogger(__name__)
 POOL_WAIT = timedelta(seconds=60)

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from registry.callbacks.models import CallbackRequest
 from registry.calllog.models import CallRecord
-from registry.extensions import db
-from registry.timeutil import as_utc
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc
 
 
 def iso(value):

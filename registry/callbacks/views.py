@@ -26,11 +26,11 @@ from registry.callbacks.forms import (
     time_choices,
     zone_name,
 )
-from registry.errors import AppError, NotFound
-from registry.extensions import db
+from registry.core.errors import AppError, NotFound
+from registry.core.extensions import db
+from registry.core.pages import error_page, refuse, register_page_errors
 from registry.merchants.models import Merchant
 from registry.merchants.operations import get_merchant
-from registry.pages import error_page, refuse, register_page_errors
 from registry.shoppers.auth import current_shopper
 
 bp = Blueprint("callbacks", __name__)

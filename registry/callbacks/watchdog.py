@@ -20,9 +20,9 @@ from registry.callbacks import outcomes
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.calllog import operations as calllog
 from registry.calllog.models import FINAL_STATUSES
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 from registry.telephony import ProviderError, TelephonyGateway
-from registry.timeutil import utcnow
 
 # Longer than a ring, the whisper and "press 1"; a bridged call still live is only looked at again.
 SILENT_AFTER = timedelta(minutes=10)

@@ -14,11 +14,11 @@ from flask import Blueprint, current_app, request
 from registry.callbacks import outcomes
 from registry.callbacks.models import CallbackAttempt
 from registry.calllog import operations as calllog
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.phones import region_of
 from registry.masking.allocation import extend
 from registry.masking.models import Binding
 from registry.merchants.models import Merchant
-from registry.phones import region_of
 from registry.shoppers.models import Shopper
 from registry.telephony import ProviderError, get_gateway, twiml
 from registry.telephony.webhooks import twilio_signed, webhook_url

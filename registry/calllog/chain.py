@@ -22,8 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from registry.calllog.models import CallEvent, ChainHead
-from registry.extensions import db
-from registry.timeutil import as_utc, utcnow
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 
 GENESIS = "0" * 64
 
@@ -276,30 +276,3 @@ def combine(segments: Iterable[Segment], head: tuple[int, str] | None) -> ChainR
     if head is not None and (head[0] != count or head[1] != prev):
         return ChainReport(count, count + 1, f"events after {count} were removed")
     return ChainReport(count, None, None)
-
-
-def _as_row(event: CallEvent) -> tuple:
-    recorded = as_utc(event.recorded_at).isoformat(timespec="microseconds")
-    return (event.seq, event.call_sid, event.kind, event.source, event.data, event.dedupe_key, recorded,
-            event.digest, event.redacted_at is not None, event.prev_hash, event.hash)
-
-
-def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = None,
-           workers: int | None = None) -> ChainReport:
-    """Walk the sealed chain in `seq` order; report the first broken link, if any,
-    and how many events wait to be sealed.
-
-    With no `events`, the whole stored chain is read in one consistent
-    snapshot (see `verification.scan`), in `workers` processes on PostgreSQL.
-    """
-    if events is None and head is None:
-        from registry.calllog.verification import scan
-
-        return scan(workers=workers)
-    if events is None:
-        events = db.session.scalars(
-            select(CallEvent).where(CallEvent.seq.is_not(None)).order_by(CallEvent.seq)
-            .execution_options(yield_per=5000))
-    segment = check_rows((_as_row(e) for e in events), prev=GENESIS, expected=1)
-    head = head or db.session.get(ChainHead, 1)
-    return combine([segment], (head.seq, head.hash) if head is not None else None)

@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from registry.extensions import db
+from registry.core.extensions import db
 
 calllog_cli = AppGroup("calllog", help="The tamper-evident call log.")
 

@@ -10,9 +10,9 @@ from sqlalchemy import bindparam, case, func, select
 
 from registry.calllog import chain
 from registry.calllog.models import FINAL_STATUSES, STATUS_RANK, CallRecord
-from registry.extensions import db
-from registry.phones import get_cipher, mask
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.phones import get_cipher, mask
+from registry.core.timeutil import utcnow
 
 
 def _masked(e164: str | None) -> str | None:

@@ -26,8 +26,8 @@ from sqlalchemy import or_, select, update
 
 from registry.calllog.models import CallRecord
 from registry.calllog.operations import delivery_key, log_event
-from registry.extensions import db
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from sqlalchemy import select, update
 from registry.calllog.models import CallEvent, CallRecord
 from registry.calllog.operations import delivery_key, log_event
 from registry.calllog.recordings import file_for, recording_sid
-from registry.extensions import db
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""JSON shapes of call records, events and complaints (masked numbers only)."""
+"""JSON shapes of call records and events (masked numbers only)."""
 
 from sqlalchemy import select
 
-from registry.calllog.models import CallEvent, CallRecord, Complaint
-from registry.extensions import db
-from registry.timeutil import as_utc
+from registry.calllog.models import CallEvent, CallRecord
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc
 
 
 def iso(value):
@@ -32,13 +32,3 @@ def call_record_detail(record: CallRecord) -> dict:
     events = db.session.scalars(select(CallEvent).where(CallEvent.call_sid == record.call_sid)
                                 .order_by(CallEvent.id)).all()
     return {**call_record(record), "events": [event(e) for e in events]}
-
-
-def complaint(item: Complaint) -> dict:
-    return {
-        "id": item.id, "filed_by": item.filed_by, "merchant_id": item.merchant_id,
-        "call_record_id": item.call_record_id, "callback_request_id": item.callback_request_id,
-        "category": item.category, "text": item.text, "status": item.status,
-        "assignee_id": item.assignee_id, "action": item.action, "resolution": item.resolution,
-        "created_at": iso(item.created_at), "resolved_at": iso(item.resolved_at),
-    }

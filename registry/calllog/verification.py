@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing import get_context
@@ -23,9 +24,10 @@ from multiprocessing import get_context
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from registry.calllog.chain import GENESIS, ChainReport, check_rows, combine
-from registry.calllog.models import ChainVerification
-from registry.extensions import db
+from registry.calllog.chain import GENESIS, ChainReport, check_rows, combine, seal_pending
+from registry.calllog.models import CallEvent, ChainHead, ChainVerification
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc
 
 # Below this many events one process is quicker than starting workers.
 PARALLEL_MIN_EVENTS = 500_000
@@ -133,8 +135,6 @@ def _scan_sqlite() -> ChainReport:
 
 def run_verification(workers: int | None = None) -> ChainVerification:
     """Seal what is committed, verify the chain and keep the outcome (flushed; the caller commits)."""
-    from registry.calllog.chain import seal_pending, verify
-
     started = time.perf_counter()
     seal_pending()
     report = verify(workers=workers)
@@ -158,3 +158,28 @@ def verify_call_log(app: Flask) -> str:
         return f"intact, {result.events} events in {result.seconds:.1f} s"
     current_app.logger.error("call log verification FAILED at event %s: %s", result.broken_at, result.reason)
     return f"BROKEN at event {result.broken_at}: {result.reason}"
+
+
+def _as_row(event: CallEvent) -> tuple:
+    recorded = as_utc(event.recorded_at).isoformat(timespec="microseconds")
+    return (event.seq, event.call_sid, event.kind, event.source, event.data, event.dedupe_key, recorded,
+            event.digest, event.redacted_at is not None, event.prev_hash, event.hash)
+
+
+def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = None,
+           workers: int | None = None) -> ChainReport:
+    """Walk the sealed chain in `seq` order; report the first broken link, if any,
+    and how many events wait to be sealed.
+
+    With no `events`, the whole stored chain is read in one consistent
+    snapshot (see `scan`), in `workers` processes on PostgreSQL.
+    """
+    if events is None and head is None:
+        return scan(workers=workers)
+    if events is None:
+        events = db.session.scalars(
+            select(CallEvent).where(CallEvent.seq.is_not(None)).order_by(CallEvent.seq)
+            .execution_options(yield_per=5000))
+    segment = check_rows((_as_row(e) for e in events), prev=GENESIS, expected=1)
+    head = head or db.session.get(ChainHead, 1)
+    return combine([segment], (head.seq, head.hash) if head is not None else None)

@@ -41,10 +41,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.phones import get_cipher
+from registry.core.timeutil import as_utc, utcnow
 from registry.masking.models import DIRECT_WITH_ROOM, Binding, ProxyNumber
-from registry.phones import get_cipher
-from registry.timeutil import as_utc, utcnow
 
 MAX_RACE_RETRIES = 8
 EXTENSION_SPACE = 10_000

@@ -4,8 +4,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from registry.errors import AppError
-from registry.extensions import db
+from registry.core.errors import AppError
+from registry.core.extensions import db
 from registry.masking import pool
 from registry.telephony import ProviderError, get_gateway
 

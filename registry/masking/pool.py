@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, union_all
 
-from registry.errors import Conflict, InvalidInput, NotFound
-from registry.extensions import db
+from registry.core.errors import Conflict, InvalidInput, NotFound
+from registry.core.extensions import db
+from registry.core.phones import PhoneError, parse_phone
+from registry.core.timeutil import utcnow
 from registry.masking.models import Binding, ProxyNumber
-from registry.phones import PhoneError, parse_phone
 from registry.telephony import TelephonyGateway
-from registry.timeutil import utcnow
 
 
 def _parse_proxy(raw: str) -> tuple[str, str]:

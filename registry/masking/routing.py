@@ -21,11 +21,11 @@ from functools import cache
 from sqlalchemy import String, bindparam, exists, select, true, union_all, update
 
 from registry.calllog import operations as calllog
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.phones import PhoneError, get_cipher, mask, parse_phone
+from registry.core.timeutil import as_utc, utcnow
 from registry.masking.models import Binding, ProxyNumber
 from registry.merchants.models import Merchant, MerchantNumber
-from registry.phones import PhoneError, get_cipher, mask, parse_phone
-from registry.timeutil import as_utc, utcnow
 
 # Twilio sends a PSTN caller ID in E.164 already; anything else is parsed.
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")

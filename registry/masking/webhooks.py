@@ -13,9 +13,9 @@ from flask import Blueprint, current_app, request
 
 from registry.calllog import operations as calllog
 from registry.calllog.models import CallRecord
-from registry.extensions import db
+from registry.core.extensions import db
+from registry.core.phones import mask
 from registry.masking import routing
-from registry.phones import mask
 from registry.telephony import ProviderError, get_gateway, twiml
 from registry.telephony.webhooks import twilio_signed, webhook_url
 from registry.telephony.webhooks import twiml as twiml_response

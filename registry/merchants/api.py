@@ -4,8 +4,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from registry.accounts.auth import merchant_required
-from registry.api import json_body, text_field
-from registry.extensions import db
+from registry.core.api import json_body, text_field
+from registry.core.extensions import db
 from registry.merchants import operations
 from registry.merchants.serialize import number_for_owner, profile
 from registry.telephony import get_gateway

@@ -6,7 +6,7 @@ import re
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_RANGES_PER_DAY = 6

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.extensions import db
-from registry.phones import EncryptedPhone
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.phones import EncryptedPhone
+from registry.core.timeutil import utcnow
 
 MERCHANT_STATUSES = ("active", "suspended")
 NUMBER_STATUSES = ("unverified", "pending", "verified", "lapsed", "suspended")

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from registry.errors import Conflict, InvalidInput, NotFound
-from registry.extensions import db
+from registry.core.errors import Conflict, InvalidInput, NotFound
+from registry.core.extensions import db
+from registry.core.phones import get_cipher, parse_phone
+from registry.core.timeutil import utcnow
 from registry.merchants.hours import (
     DEFAULT_BUSINESS_HOURS,
     DEFAULT_TIMEZONE,
@@ -16,9 +18,7 @@ from registry.merchants.hours import (
     parse_timezone,
 )
 from registry.merchants.models import Merchant, MerchantNumber
-from registry.phones import get_cipher, parse_phone
 from registry.telephony import TelephonyGateway
-from registry.timeutil import utcnow
 from registry.verification import operations as codes
 from registry.verification.policy import Requester, VerificationPolicy
 

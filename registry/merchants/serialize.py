@@ -1,12 +1,12 @@
 """JSON shapes of stores and numbers."""
 
+from registry.core.phones import format_international
 from registry.merchants.models import MerchantNumber
 from registry.merchants.operations import PublicProfile
-from registry.phones import format_international
 
 
 def iso(value):
-    from registry.timeutil import as_utc
+    from registry.core.timeutil import as_utc
 
     return as_utc(value).isoformat() if value is not None else None
 

@@ -22,14 +22,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.accounts.auth import merchant_required
-from registry.errors import AppError, RateLimited
-from registry.extensions import db
-from registry.i18n import current_language
+from registry.core.errors import AppError, RateLimited
+from registry.core.extensions import db
+from registry.core.i18n import current_language
+from registry.core.pages import refuse, register_page_errors, render_form
+from registry.core.phones import format_international
 from registry.merchants import operations
 from registry.merchants.forms import CodeForm, NumberForm, SendCodeForm, StoreForm
 from registry.merchants.hours import DEFAULT_BUSINESS_HOURS, DEFAULT_TIMEZONE
-from registry.pages import refuse, register_page_errors, render_form
-from registry.phones import format_international
 from registry.telephony import get_gateway
 from registry.verification.policy import Requester, VerificationPolicy
 

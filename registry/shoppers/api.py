@@ -2,8 +2,8 @@
 
 from flask import Blueprint, current_app, jsonify, request
 
-from registry.api import json_body
-from registry.extensions import db
+from registry.core.api import json_body
+from registry.core.extensions import db
 from registry.shoppers import operations
 from registry.telephony import get_gateway
 from registry.verification.policy import Requester, VerificationPolicy

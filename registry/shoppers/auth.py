@@ -6,8 +6,8 @@ from functools import wraps
 
 from flask import g, request, session
 
-from registry.errors import Unauthorized
-from registry.extensions import db
+from registry.core.errors import Unauthorized
+from registry.core.extensions import db
 from registry.shoppers.models import Shopper
 
 SESSION_KEY = "shopper_id"

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.extensions import db
-from registry.phones import EncryptedPhone
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.phones import EncryptedPhone
+from registry.core.timeutil import utcnow
 
 
 class Shopper(db.Model):

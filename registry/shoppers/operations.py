@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from registry.errors import Forbidden
-from registry.extensions import db
-from registry.phones import PhoneNumber, get_cipher, parse_phone
+from registry.core.errors import Forbidden
+from registry.core.extensions import db
+from registry.core.phones import PhoneNumber, get_cipher, parse_phone
+from registry.core.timeutil import as_utc, utcnow
 from registry.shoppers.models import Shopper, ShopperToken
 from registry.shoppers.timezones import display_zone
 from registry.telephony import TelephonyGateway
-from registry.timeutil import as_utc, utcnow
 from registry.verification import operations as codes
 from registry.verification.policy import Requester, VerificationPolicy
 

@@ -13,11 +13,11 @@ import time
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from registry.errors import AppError, RateLimited
-from registry.extensions import db
-from registry.i18n import current_language
-from registry.pages import refuse, register_page_errors, render_form, safe_next
-from registry.phones import format_international, get_cipher, parse_phone
+from registry.core.errors import AppError, RateLimited
+from registry.core.extensions import db
+from registry.core.i18n import current_language
+from registry.core.pages import refuse, register_page_errors, render_form, safe_next
+from registry.core.phones import format_international, get_cipher, parse_phone
 from registry.shoppers import operations
 from registry.shoppers.auth import remember_shopper
 from registry.shoppers.forms import CodeForm, PhoneForm, ResendForm

@@ -33,7 +33,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from twilio.request_validator import RequestValidator
 
-from registry.http_session import EnvironmentOnceSession
+from registry.core.http_session import EnvironmentOnceSession
 from registry.simulator.state import SimulatorState, WebhookRecord
 
 # A callback that hangs must not pile up threads for long.

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 
 from registry.accounts.models import User
-from registry.calllog.models import CallRecord, Complaint
-from registry.extensions import db
+from registry.calllog.models import CallRecord
+from registry.complaints.models import Complaint
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
 from registry.masking import pool
 from registry.merchants.models import Merchant
-from registry.timeutil import as_utc, utcnow
 
 DAYS = 14
 TOP_MERCHANTS = 10

@@ -7,8 +7,8 @@ import io
 import re
 from dataclasses import dataclass, replace
 
-from registry.calllog.search import CallSearch, search
-from registry.timeutil import as_utc
+from registry.complaints.search import CallSearch, search
+from registry.core.timeutil import as_utc
 
 MAX_ROWS = 10_000
 COLUMNS = ("id", "call_sid", "kind", "direction", "status", "from", "to", "proxy", "merchant_id",

@@ -1,7 +1,7 @@
 """What the staff console asks and says: its forms, and the call log's words in the staff's language.
 
 The search form is a plain GET form whose field names are the API's filter
-names, so `registry.calllog.search.parse_search` checks it exactly as it
+names, so `registry.complaints.search.parse_search` checks it exactly as it
 checks `GET /api/v1/call-records`; the other forms carry the CSRF token and
 free text the operations check (reasons, resolutions).
 """
@@ -19,9 +19,9 @@ from flask_wtf import FlaskForm
 from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from registry.i18n import N_, translate_message
-from registry.staff.operations import MIN_REASON
-from registry.timeutil import as_utc
+from registry.audit.operations import MIN_REASON
+from registry.core.i18n import N_, translate_message
+from registry.core.timeutil import as_utc
 
 FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
            "until", "has_complaint")

@@ -1,7 +1,7 @@
 """What staff read to reconstruct a call: a leg with its events, a callback request's whole timeline.
 
 Everything here is read-only and shows masked numbers only; revealing a
-number is `registry.staff.operations.reveal_call_number`, audited.
+number is `registry.audit.operations.reveal_call_number`, audited.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from flask_babel import gettext
 from sqlalchemy import or_, select
 
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
-from registry.calllog.models import CallEvent, CallRecord, Complaint
-from registry.errors import NotFound
-from registry.extensions import db
+from registry.calllog.models import CallEvent, CallRecord
+from registry.complaints.models import Complaint
+from registry.core.errors import NotFound
+from registry.core.extensions import db
+from registry.core.phones import format_international
+from registry.core.timeutil import as_utc
 from registry.masking.models import Binding
 from registry.merchants.models import Merchant
-from registry.phones import format_international
 from registry.shoppers.models import Shopper
 from registry.staff.forms import utc_time
-from registry.timeutil import as_utc
 
 
 def events_of(call_sids) -> list[CallEvent]:

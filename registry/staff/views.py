@@ -27,13 +27,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.accounts.auth import staff_required
-from registry.calllog import complaints
-from registry.calllog.models import COMPLAINT_STATUSES, CallRecord
-from registry.calllog.search import parse_search, search
-from registry.errors import AppError, Forbidden, InvalidInput, NotFound
-from registry.extensions import db
-from registry.pages import error_page, refuse, register_page_errors
-from registry.phones import format_international
+from registry.audit.operations import audit, audit_log, reveal_call_number
+from registry.calllog.models import CallRecord
+from registry.complaints import operations as complaints
+from registry.complaints.models import COMPLAINT_STATUSES
+from registry.complaints.search import parse_search, search
+from registry.core.errors import AppError, Forbidden, InvalidInput, NotFound
+from registry.core.extensions import db
+from registry.core.pages import error_page, refuse, register_page_errors
+from registry.core.phones import format_international
 from registry.shoppers.auth import current_shopper
 from registry.shoppers.models import Shopper
 from registry.staff import dashboard as queries
@@ -50,7 +52,6 @@ from registry.staff.forms import (
     search_args,
     utc_time,
 )
-from registry.staff.operations import audit, audit_log, reveal_call_number
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 register_page_errors(bp)

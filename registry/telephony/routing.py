@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 
-from registry.http_session import EnvironmentOnceSession
+from registry.core.http_session import EnvironmentOnceSession
 
 # Products whose hosts the app may call (`<product>.twilio.com`).
 KNOWN_PRODUCTS = frozenset({"api", "verify", "lookups"})

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.extensions import db
-from registry.timeutil import utcnow
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 
 ACTIONS = ("send", "check")
 OUTCOMES = (

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from registry.errors import AppError, BadRequest, InvalidInput, ProviderUnavailable, RateLimited
-from registry.extensions import db
-from registry.phones import normalise_digits
+from registry.core.errors import AppError, BadRequest, InvalidInput, ProviderUnavailable, RateLimited
+from registry.core.extensions import db
+from registry.core.phones import normalise_digits
+from registry.core.timeutil import as_utc, utcnow
 from registry.telephony import ProviderError, TelephonyGateway, VerificationNotFound
 from registry.telephony.gateway import INVALID_PARAMETER, MAX_CHECK_ATTEMPTS, MAX_SEND_ATTEMPTS
-from registry.timeutil import as_utc, utcnow
 from registry.verification.models import VerificationAttempt
 from registry.verification.policy import Requester, VerificationPolicy
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.extensions import limiter
+from registry.core.extensions import limiter
 
 
 @pytest.fixture

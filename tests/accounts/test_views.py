@@ -6,7 +6,7 @@ import re
 import pytest
 
 from registry.accounts.models import User
-from registry.extensions import limiter
+from registry.core.extensions import limiter
 from tests.factories import PASSWORD, make_user
 
 

@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 
 from registry.callbacks.models import CallbackAttempt
 from registry.callbacks.operations import CallbackPolicy, request_callback
-from registry.calllog.models import Complaint
 from registry.calllog.operations import log_event
-from registry.extensions import db as database
-from registry.timeutil import utcnow
+from registry.complaints.models import Complaint
+from registry.core.extensions import db as database
+from registry.core.timeutil import utcnow
 from tests.factories import (
     PASSWORD,
     make_binding,

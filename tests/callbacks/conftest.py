@@ -3,7 +3,7 @@
 import pytest
 
 from registry.callbacks.operations import CallbackPolicy, request_callback
-from registry.extensions import db as _db
+from registry.core.extensions import db as _db
 from registry.masking.pool import sync_with_provider
 from registry.telephony import get_gateway
 from tests.factories import make_callable_merchant, make_proxy, make_shopper

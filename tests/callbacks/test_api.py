@@ -170,7 +170,7 @@ def test_no_callback_without_a_proved_number(client, store, db):
 
 
 def test_blocked_shopper_is_refused(client, headers, shopper, store, db):
-    from registry.timeutil import utcnow
+    from registry.core.timeutil import utcnow
 
     shopper.blocked_at = utcnow()
     db.session.commit()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
+from registry.core.timeutil import utcnow
 from registry.scheduler import tick
-from registry.timeutil import utcnow
 from tests.callbacks.conftest import MERCHANT
 
 ROOT = Path(__file__).resolve().parents[2]

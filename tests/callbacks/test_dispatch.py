@@ -5,10 +5,11 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
-from registry.calllog.chain import verify
+from registry.callbacks.settings import Urls, settings_from_config
 from registry.calllog.models import CallRecord
+from registry.calllog.verification import verify
+from registry.core.timeutil import as_utc, utcnow
 from registry.scheduler import tick
-from registry.timeutil import as_utc, utcnow
 from tests.callbacks.conftest import MERCHANT, PROXY, SHOPPER
 
 
@@ -200,7 +201,8 @@ def test_one_request_failing_costs_the_rest_of_its_chunk_nothing(app, db, phones
 
 
 def test_a_lease_that_ran_out_is_taken_by_the_first_claim_of_a_pass(app, db, phones, callback):
-    from registry.callbacks.dispatch import DispatchSettings, claim_due
+    from registry.callbacks.dispatch import claim_due
+    from registry.callbacks.settings import DispatchSettings
 
     request = db.session.get(CallbackRequest, callback.id)
     request.status, request.lease_owner = "calling", "dead-host:1"
@@ -244,8 +246,8 @@ def test_a_pass_that_goes_on_while_work_is_due_still_takes_up_leases_that_ran_ou
         return claimed
 
     monkeypatch.setattr(dispatch, "claim_due", claim_due)
-    settings = dispatch.settings_from_config(app.config, WORKER_NAME)
-    counts = dispatch.dispatch_once(get_gateway(), settings, dispatch.Urls(app.config["PUBLIC_BASE_URL"]),
+    settings = settings_from_config(app.config, WORKER_NAME)
+    counts = dispatch.dispatch_once(get_gateway(), settings, Urls(app.config["PUBLIC_BASE_URL"]),
                                     clock=lambda: now[0], sleep=lambda seconds: None)
     assert counts == {"placed": 3}
     db.session.expire_all()
@@ -258,7 +260,8 @@ def test_a_pass_that_goes_on_while_work_is_due_still_takes_up_leases_that_ran_ou
 def test_a_claim_leases_no_more_requests_than_it_asks_for(app, db, phones):
     """The leases a claim hands out are the pass's to place; a claim that took every due request
     would leave another scheduler idle while this one works through them alone."""
-    from registry.callbacks.dispatch import DispatchSettings, claim_due
+    from registry.callbacks.dispatch import claim_due
+    from registry.callbacks.settings import DispatchSettings
 
     requests = chunk_of_requests(app, db, phones, 12)
     claimed = claim_due(DispatchSettings(worker="test:1"), limit=5, stale=False)

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
-from registry.extensions import db as database
+from registry.core.extensions import db as database
+from registry.core.timeutil import utcnow
 from registry.shoppers.models import Shopper
-from registry.timeutil import utcnow
 from tests.factories import make_callable_merchant, make_merchant, make_number, make_shopper
 
 PHONE = "+8613700137000"

@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import text
 
-from registry.calllog.chain import append, seal, seal_pending, verify
+from registry.calllog.chain import append, seal, seal_pending
 from registry.calllog.models import CallEvent, ChainHead
+from registry.calllog.verification import verify
 
 
 def fill(db, n=5):

@@ -9,15 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from registry.calllog.chain import verify
 from registry.calllog.models import CallEvent, CallRecord
 from registry.calllog.recordings import copy_due, local_path
-from registry.config import SIMULATOR_ACCOUNT_SID
+from registry.calllog.verification import verify
+from registry.core.config import SIMULATOR_ACCOUNT_SID
+from registry.core.timeutil import utcnow
 from registry.scheduler import JOBS, run_job
 from registry.simulator import Recording
 from registry.simulator.state import new_sid
 from registry.telephony import ProviderError, RefusedHost, get_gateway
-from registry.timeutil import utcnow
 from tests.factories import make_call_record, make_merchant, signed_post
 
 SHOPPER, MERCHANT = "+8613700137000", "+8613800138000"

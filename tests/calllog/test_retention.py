@@ -5,14 +5,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from registry.calllog.chain import seal_pending, verify
+from registry.calllog.chain import seal_pending
 from registry.calllog.models import CallEvent, CallRecord
 from registry.calllog.operations import log_event
 from registry.calllog.recordings import file_for, local_path
-from registry.calllog.search import CallSearch, search
-from registry.phones import get_cipher
+from registry.calllog.verification import verify
+from registry.complaints.search import CallSearch, search
+from registry.core.phones import get_cipher
+from registry.core.timeutil import utcnow
 from registry.scheduler import JOBS, run_job
-from registry.timeutil import utcnow
 from tests.factories import make_call_record, make_merchant
 
 SHOPPER = "+8613700137000"
@@ -99,7 +100,7 @@ def test_recordings_past_six_months_are_deleted(app, db, storage):
 
 
 def test_the_periods_come_from_configuration(app, db, storage, tmp_path):
-    from registry.config import load_config
+    from registry.core.config import load_config
 
     config = load_config(tmp_path, {"RETENTION_CALL_RECORDS_DAYS": "10", "RETENTION_RECORDINGS_DAYS": "5"})
     assert (config["RETENTION_CALL_RECORDS_DAYS"], config["RETENTION_RECORDINGS_DAYS"]) == (10, 5)

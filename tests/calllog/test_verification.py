@@ -20,10 +20,9 @@ from registry.calllog.chain import (
     digest_of,
     link,
     seal_pending,
-    verify,
 )
 from registry.calllog.models import CallEvent, ChainHead
-from registry.calllog.verification import last_result
+from registry.calllog.verification import last_result, verify
 from registry.scheduler import JOBS, run_job
 from tests.conftest import TEST_DATABASE_URL, make_test_app
 
@@ -199,7 +198,7 @@ def migrated_postgresql(tmp_path, simulator):
         with app.app_context():
             upgrade()
             yield app
-            from registry.extensions import db
+            from registry.core.extensions import db
 
             db.session.remove()
             db.engine.dispose()
@@ -222,8 +221,8 @@ def migrated_postgresql(tmp_path, simulator):
 ])
 def test_postgresql_refuses_edits_but_lets_retention_redact(migrated_postgresql, statement):
     from registry.calllog.retention import redact_old_events
-    from registry.extensions import db
-    from registry.timeutil import utcnow
+    from registry.core.extensions import db
+    from registry.core.timeutil import utcnow
 
     fill(db, 4)
     append("status", "twilio", {"status": "ringing"}, dedupe_key="unsealed")

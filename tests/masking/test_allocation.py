@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy.exc
 
+from registry.core.timeutil import utcnow
 from registry.masking.allocation import PoolExhausted, allocate, end_binding, end_expired
 from registry.masking.models import Binding, ProxyNumber
-from registry.timeutil import utcnow
 from tests.factories import make_binding, make_proxy
 from tests.pg_plans import generic_plan
 
@@ -30,7 +30,7 @@ def test_the_same_pair_reuses_its_binding_and_extends_it(db):
     first = make_binding(MERCHANT, SHOPPERS[0], hours=1)
     again = make_binding(MERCHANT, SHOPPERS[0], hours=72)
     assert again.id == first.id
-    from registry.timeutil import as_utc
+    from registry.core.timeutil import as_utc
 
     assert as_utc(again.expires_at) > utcnow() + timedelta(hours=71)
 
@@ -91,7 +91,7 @@ def test_ended_and_expired_bindings_free_their_slot(db):
 
 
 def test_the_database_itself_refuses_a_second_active_binding_for_a_party(db):
-    from registry.phones import get_cipher
+    from registry.core.phones import get_cipher
 
     proxy = make_proxy()
     make_binding(MERCHANT, SHOPPERS[0])

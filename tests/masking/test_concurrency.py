@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from registry.extensions import db as _db
+from registry.core.extensions import db as _db
 from registry.masking.allocation import PoolExhausted, allocate
 from registry.masking.models import Binding, ProxyNumber
 from tests.conftest import TEST_DATABASE_URL

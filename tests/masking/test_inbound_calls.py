@@ -2,8 +2,8 @@
 
 import pytest
 
-from registry.calllog.chain import verify
 from registry.calllog.models import CallEvent, CallRecord
+from registry.calllog.verification import verify
 from registry.masking.pool import sync_with_provider
 from registry.telephony import get_gateway
 from tests.factories import make_binding, make_proxy

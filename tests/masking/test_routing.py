@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from registry.extensions import db as _db
+from registry.core.extensions import db as _db
+from registry.core.timeutil import utcnow
 from registry.masking import routing
-from registry.timeutil import utcnow
 from tests.factories import make_binding, make_proxy
 from tests.pg_plans import generic_plan
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from registry.calllog.chain import verify
 from registry.calllog.models import CallEvent, CallRecord
-from registry.timeutil import utcnow
+from registry.calllog.verification import verify
+from registry.core.timeutil import utcnow
 from tests.factories import make_binding, make_merchant, make_proxy, signed_post
 
 PROXY, MERCHANT, SHOPPER, STRANGER = "+8613900000001", "+8613800138000", "+8613700137000", "+8613600136000"
@@ -53,7 +53,7 @@ def test_a_call_after_the_app_sat_idle_is_routed(client, binding, db):
     the ping must leave it fit for the routing's autocommit (it answered 500 on PostgreSQL)."""
     import time
 
-    from registry.pool_ping import IDLE_SECONDS
+    from registry.core.pool_ping import IDLE_SECONDS
 
     assert twiml(call(client, SHOPPER)).find("Dial") is not None
     time.sleep(IDLE_SECONDS + 0.1)
@@ -176,8 +176,8 @@ def test_text_from_a_stranger_is_not_relayed(client, binding, db, simulator):
 
 
 def test_a_call_extends_the_binding(client, binding, db):
+    from registry.core.timeutil import as_utc
     from registry.masking.models import Binding
-    from registry.timeutil import as_utc
 
     binding.expires_at = utcnow() + timedelta(minutes=5)
     db.session.commit()

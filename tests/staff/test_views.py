@@ -8,14 +8,14 @@ import re
 
 import pytest
 
+from registry.audit.models import StaffAudit
 from registry.callbacks.models import CallbackAttempt
 from registry.callbacks.operations import CallbackPolicy, request_callback
-from registry.calllog.models import Complaint
 from registry.calllog.operations import log_event
-from registry.extensions import db as database
+from registry.complaints.models import Complaint
+from registry.core.extensions import db as database
+from registry.core.timeutil import utcnow
 from registry.merchants.models import MerchantNumber
-from registry.staff.models import StaffAudit
-from registry.timeutil import utcnow
 from tests.factories import (
     PASSWORD,
     make_binding,

@@ -39,7 +39,7 @@ def test_refuses_hosts_without_a_mapping(url, base):
 
 
 def test_gateway_reaches_the_simulator_through_the_real_sdk(simulator):
-    from registry.config import (
+    from registry.core.config import (
         SIMULATOR_ACCOUNT_SID,
         SIMULATOR_AUTH_TOKEN,
         SIMULATOR_VERIFY_SERVICE_SID,
@@ -103,7 +103,7 @@ def test_environment_settings_are_read_once_per_host(monkeypatch):
     """The SDK's session reads proxy settings per request; ours per host, with the same result."""
     import requests
 
-    from registry.http_session import EnvironmentOnceSession
+    from registry.core.http_session import EnvironmentOnceSession
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "verify.twilio.com")

@@ -1,4 +1,4 @@
-"""Twilio's webhooks are never rate limited per client address (registry/extensions.py)."""
+"""Twilio's webhooks are never rate limited per client address (registry/core/extensions.py)."""
 
 import pytest
 
@@ -13,7 +13,7 @@ def app_overrides(monkeypatch):
 
     The limiter is one object for every app, and it keeps the first default limits any app
     configured: they are put back afterwards, so no later test inherits them."""
-    from registry.extensions import limiter
+    from registry.core.extensions import limiter
 
     monkeypatch.setattr(limiter.limit_manager, "_default_limits", list(limiter.limit_manager._default_limits))
     return {"RATELIMIT_ENABLED": True, "RATELIMIT_DEFAULT": "2 per minute"}

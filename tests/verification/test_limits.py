@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from registry.errors import RateLimited
-from registry.extensions import db
-from registry.phones import get_cipher
+from registry.core.errors import RateLimited
+from registry.core.extensions import db
+from registry.core.phones import get_cipher
 from registry.telephony import get_gateway
 from registry.verification.models import VerificationAttempt
 from registry.verification.operations import Target, send_code

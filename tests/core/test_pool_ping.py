@@ -1,9 +1,9 @@
-"""Pooled connections idle for a while are checked before use (see registry/pool_ping.py)."""
+"""Pooled connections idle for a while are checked before use (see registry/core/pool_ping.py)."""
 
 import pytest
 import sqlalchemy as sa
 
-from registry.pool_ping import ping_idle_connections
+from registry.core.pool_ping import ping_idle_connections
 from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL to end a session")

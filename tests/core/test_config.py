@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.config import SIMULATOR_ACCOUNT_SID, ConfigError, load_config
+from registry.core.config import SIMULATOR_ACCOUNT_SID, ConfigError, load_config
 
 REAL = {
     "REGISTRY_ENV": "production",

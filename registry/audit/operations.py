@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from registry.errors import InvalidInput, NotFound
-from registry.extensions import db
-from registry.staff.models import StaffAudit
+from registry.audit.models import StaffAudit
+from registry.core.errors import InvalidInput, NotFound
+from registry.core.extensions import db
 
 MIN_REASON = 10
 

@@ -22,19 +22,19 @@ from wtforms.fields.choices import SelectChoice
 from registry.accounts.auth import merchant_required
 from registry.callbacks import operations as callbacks
 from registry.callbacks.forms import local_moment
-from registry.calllog import complaints
-from registry.calllog.complaints import MAX_TEXT
 from registry.calllog.models import CallRecord
-from registry.calllog.search import CallSearch, decode_cursor, search
-from registry.errors import AppError, InvalidInput, NotFound
-from registry.extensions import db
-from registry.i18n import N_, translate_message
+from registry.complaints import operations as complaints
+from registry.complaints.operations import MAX_TEXT
+from registry.complaints.search import CallSearch, decode_cursor, search
+from registry.core.errors import AppError, InvalidInput, NotFound
+from registry.core.extensions import db
+from registry.core.i18n import N_, translate_message
+from registry.core.pages import error_page, refuse, register_page_errors, render_form
 from registry.merchants.models import Merchant
 from registry.merchants.operations import merchant_of
-from registry.pages import error_page, refuse, register_page_errors, render_form
 from registry.shoppers.auth import current_shopper
 
-bp = Blueprint("calllog", __name__)
+bp = Blueprint("complaints", __name__)
 register_page_errors(bp)
 
 CATEGORIES = {
@@ -95,7 +95,7 @@ def history():
     except InvalidInput:
         after = None  # a bad cursor means the first page
     records, cursor = search(CallSearch(cursor=after, per_page=PER_PAGE), only_merchant_id=store.id)
-    return render_template("calllog/history.html", store=store, records=records, next_cursor=cursor,
+    return render_template("complaints/history.html", store=store, records=records, next_cursor=cursor,
                            paged=after is not None, when=lambda t: local_moment(t, store.timezone),
                            complaints=complaints.complaints_for(merchant_id=store.id), categories=CATEGORIES)
 
@@ -119,11 +119,11 @@ def merchant_complaint(record_id: int):
         try:
             complaints.file_by_merchant(current_user.id, record.id, form.category.data, form.text.data)
         except AppError as error:
-            return refuse(_localize(error), "calllog/merchant_complaint.html", form, **context)
+            return refuse(_localize(error), "complaints/merchant_complaint.html", form, **context)
         db.session.commit()
         flash(_("Thank you. Complaint staff will look into this call."), "success")
         return redirect(url_for(".history"))
-    return render_form("calllog/merchant_complaint.html", form, **context)
+    return render_form("complaints/merchant_complaint.html", form, **context)
 
 
 @bp.route("/callbacks/<int:request_id>/complaint", methods=["GET", "POST"])
@@ -140,9 +140,9 @@ def shopper_complaint(request_id: int):
         try:
             complaints.file_by_shopper(shopper, None, callback.id, form.category.data, form.text.data)
         except AppError as error:
-            return refuse(_localize(error), "calllog/shopper_complaint.html", form, **context)
+            return refuse(_localize(error), "complaints/shopper_complaint.html", form, **context)
         db.session.commit()
         flash(_("Thank you. Complaint staff will look into it; you can follow your callback here."),
               "success")
         return redirect(url_for("callbacks.status", request_id=callback.id))
-    return render_form("calllog/shopper_complaint.html", form, **context)
+    return render_form("complaints/shopper_complaint.html", form, **context)

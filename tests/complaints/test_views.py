@@ -8,8 +8,8 @@ import pytest
 
 from registry.accounts.models import User
 from registry.callbacks.operations import CallbackPolicy, request_callback
-from registry.calllog.models import Complaint
-from registry.extensions import db as database
+from registry.complaints.models import Complaint
+from registry.core.extensions import db as database
 from tests.factories import (
     PASSWORD,
     make_call_record,

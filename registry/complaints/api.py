@@ -3,17 +3,19 @@
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
-from registry.api import json_body
-from registry.calllog import complaints, search
+from registry.audit.operations import audit, reveal_call_number
 from registry.calllog.models import CallRecord
-from registry.calllog.serialize import call_record, call_record_detail, complaint
-from registry.errors import Forbidden, NotFound, Unauthorized
-from registry.extensions import db
+from registry.calllog.serialize import call_record, call_record_detail
+from registry.complaints import operations as complaints
+from registry.complaints import search
+from registry.complaints.serialize import complaint
+from registry.core.api import json_body
+from registry.core.errors import Forbidden, NotFound, Unauthorized
+from registry.core.extensions import db
 from registry.merchants.operations import merchant_of
 from registry.shoppers.auth import current_shopper
-from registry.staff.operations import audit, reveal_call_number
 
-bp = Blueprint("calllog_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("complaints_api", __name__, url_prefix="/api/v1")
 
 
 def _viewer():

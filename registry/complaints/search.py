@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select, tuple_
 
 from registry.callbacks.models import CallbackRequest
-from registry.calllog.models import KINDS, STATUS_RANK, CallRecord, Complaint
-from registry.errors import InvalidInput
-from registry.extensions import db
-from registry.phones import get_cipher, parse_phone
-from registry.timeutil import as_utc
+from registry.calllog.models import KINDS, STATUS_RANK, CallRecord
+from registry.complaints.models import Complaint
+from registry.core.errors import InvalidInput
+from registry.core.extensions import db
+from registry.core.phones import get_cipher, parse_phone
+from registry.core.timeutil import as_utc
 
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.staff.models import StaffAudit
+from registry.audit.models import StaffAudit
 from tests.factories import (
     bearer,
     make_call_record,

@@ -16,7 +16,7 @@ import math
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from registry.extensions import db
+from registry.core.extensions import db
 
 log = logging.getLogger(__name__)
 

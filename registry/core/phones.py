@@ -25,7 +25,7 @@ from phonenumbers import PhoneNumberType
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 
 # Longest text we even try to parse; E.164 is at most 15 digits, so anything
 # far beyond that is not a phone number however it is punctuated.

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from registry.errors import BadRequest, InvalidInput
+from registry.core.errors import BadRequest, InvalidInput
 
 MAX_TEXT_LENGTH = 200
 

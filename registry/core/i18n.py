@@ -40,7 +40,7 @@ def N_(message: str) -> str:
 
 # Messages the operations raise verbatim; listed so extraction finds them.
 OPERATION_MESSAGES = (
-    # registry/phones.py
+    # registry/core/phones.py
     N_("Enter a phone number."),
     N_("The phone number must be text."),
     N_("That is too long to be a phone number."),

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.phones import PhoneCipher, PhoneError, mask, parse_phone
+from registry.core.phones import PhoneCipher, PhoneError, mask, parse_phone
 
 
 @pytest.mark.parametrize(

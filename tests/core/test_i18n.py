@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from registry.errors import AppError
-from registry.i18n import FILLED_MESSAGES, OPERATION_MESSAGES, translate_error
-from registry.phones import parse_phone
+from registry.core.errors import AppError
+from registry.core.i18n import FILLED_MESSAGES, OPERATION_MESSAGES, translate_error
+from registry.core.phones import parse_phone
 from tests.factories import PASSWORD, make_merchant, make_number, make_user
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "registry" / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "registry" / "translations"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
 

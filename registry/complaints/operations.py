@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from registry.audit.operations import audit, require_reason
 from registry.callbacks.models import CallbackRequest
-from registry.calllog.models import COMPLAINT_CATEGORIES, CallRecord, Complaint
-from registry.errors import Conflict, InvalidInput, NotFound
-from registry.extensions import db
+from registry.calllog.models import CallRecord
+from registry.complaints.models import COMPLAINT_CATEGORIES, Complaint
+from registry.core.errors import Conflict, InvalidInput, NotFound
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
 from registry.masking.allocation import end_binding
 from registry.masking.models import Binding
 from registry.merchants.models import Merchant, MerchantNumber
 from registry.shoppers.models import Shopper
-from registry.staff.operations import audit, require_reason
-from registry.timeutil import utcnow
 
 ACTIONS = ("none", "warn", "suspend_number", "block_shopper")
 MAX_TEXT = 2000

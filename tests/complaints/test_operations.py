@@ -4,7 +4,7 @@ import pytest
 
 from registry.callbacks.models import CallbackRequest
 from registry.callbacks.operations import CallbackPolicy, request_callback
-from registry.calllog.models import Complaint
+from registry.complaints.models import Complaint
 from registry.masking.models import Binding
 from registry.merchants.models import MerchantNumber
 from tests.factories import (

@@ -16,8 +16,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 
-from registry.errors import AppError, settle_session
-from registry.i18n import translate_error
+from registry.core.errors import AppError, settle_session
+from registry.core.i18n import translate_error
 
 FORM_ERROR = "_form"
 
