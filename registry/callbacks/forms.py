@@ -28,6 +28,7 @@ from registry.callbacks.serialize import iso
 from registry.core.i18n import N_, current_language, translate_message
 from registry.core.phones import format_international
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.zones import zone_label
 
 ASAP = "asap"
 
@@ -78,7 +79,8 @@ def local_moment(moment: datetime, zone: str) -> str:
 
 
 def zone_name(zone: str) -> str:
-    return zone.replace("_", " ")
+    """The shopper's zone as shown on the page (`Shanghai, UTC+08:00`)."""
+    return zone_label(zone)
 
 
 @dataclass(frozen=True)

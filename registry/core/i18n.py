@@ -176,7 +176,10 @@ def current_language() -> str:
 
 def register_template_helpers(app: Flask) -> None:
     """Globals the templates use: languages, the current one, day names."""
+    from registry.core.zones import zone_label
+
     app.jinja_env.filters["translate_message"] = translate_message
+    app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         HTML_LANG=HTML_LANG,

@@ -13,13 +13,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from babel.core import get_global
 from phonenumbers import timezone as number_timezones
 
 FALLBACK_ZONE = "UTC"
 
 
 def zones_for_number(e164: str) -> list[str]:
-    """Every IANA zone the number may be in, easternmost (earliest-closing) first."""
+    """Every IANA zone the number may be in, easternmost (earliest-closing) first.
+
+    Among zones with the same offset, the number's own country's comes first: a UK
+    mobile may be in Guernsey, Jersey or the Isle of Man too, but is shown London time.
+    """
     parsed = phonenumbers.parse(e164, None)
     zones = []
     for name in number_timezones.time_zones_for_number(parsed):
@@ -30,7 +35,10 @@ def zones_for_number(e164: str) -> list[str]:
     if not zones:
         return [FALLBACK_ZONE]
     now = datetime.now(ZoneInfo("UTC"))
-    zones.sort(key=lambda zone: now.astimezone(zone).utcoffset(), reverse=True)
+    region = phonenumbers.region_code_for_number(parsed)
+    territories = get_global("zone_territories")
+    zones.sort(key=lambda zone: (-now.astimezone(zone).utcoffset().total_seconds(),
+                                 territories.get(zone.key) != region, zone.key))
     return [zone.key for zone in zones]
 
 

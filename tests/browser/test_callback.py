@@ -67,7 +67,7 @@ def test_callback_from_the_store_page_to_completed(page, live_server, simulator,
     expect(page.get_by_role("heading", name="When should Ming's Tea call you?")).to_be_visible()
     expect(page.get_by_text("Your number +86 137****7000 is confirmed.")).to_be_visible()
     expect(page.get_by_role("radio", name=re.compile("As soon as possible"))).to_be_checked()
-    expect(page.get_by_text("Times are in your time zone, Asia/Shanghai.")).to_be_visible()
+    expect(page.get_by_text("Times are in your time zone, Shanghai, UTC+08:00.")).to_be_visible()
     page.locator(".slot-day summary", has_text="Tomorrow").click()
     expect(page.get_by_role("radio", name=re.compile(r"^Tomorrow, .*, 10:00–10:30$"))).to_be_visible()
     page.get_by_label("Order number (optional)").fill("A-1234")
@@ -77,7 +77,7 @@ def test_callback_from_the_store_page_to_completed(page, live_server, simulator,
 
     expect(page.get_by_role("heading", name="Your callback from Ming's Tea")).to_be_visible()
     status = page.locator("#status-text")
-    expect(status).to_have_text(re.compile(r"^(Scheduled for .+ \(Asia/Shanghai\)|Calling the store…)$"))
+    expect(status).to_have_text(re.compile(r"^(Scheduled for .+ \(Shanghai, UTC\+08:00\)|Calling the store…)$"))
     expect(page.get_by_role("button", name="Cancel this callback")).to_be_visible()
     for text in (page.inner_text("body"), page.content()):
         assert not any(digits in text for digits in MERCHANT_DIGITS)
