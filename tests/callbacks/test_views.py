@@ -145,8 +145,8 @@ def test_a_slot_is_due_at_its_start(client, db, store):
 
 
 @pytest.mark.parametrize("app_overrides", [{}])  # the default calling hours, 08:00 to 21:00
-@pytest.mark.parametrize(("phone", "zone", "city"),
-                         [(PHONE, "Asia/Shanghai", "Shanghai"), ("+12125550123", "America/New_York", "New York")])
+@pytest.mark.parametrize(("phone", "zone", "city"), [
+    (PHONE, "Asia/Shanghai", "Shanghai"), ("+12125550123", "America/New_York", "New York")])
 def test_slots_keep_to_calling_hours_in_the_shoppers_zone(client, store, phone, zone, city):
     sign_in(client, make_shopper(phone))
     page = client.get(f"/stores/{store.id}/callback").text
