@@ -29,8 +29,8 @@ test: $(STAMP) translations
 # callback dispatch, call log. BENCH_ARGS=--quick runs each at a small scale.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
-	$(BIN)/python -m bench.dispatch $(BENCH_ARGS)
-	$(BIN)/python -m bench.calllog $(BENCH_ARGS)
+	$(BIN)/python -m bench dispatch $(BENCH_ARGS)
+	$(BIN)/python -m bench calllog $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,8 +1,8 @@
-"""Benchmark of the masked-number feature (`make bench`, `python -m bench`).
+"""The benchmarks `make bench` runs (`python -m bench [SCENARIO] ...`).
 
-It measures, against a PostgreSQL database it creates and drops itself:
-inbound routing under gunicorn next to a trivial Flask app served the same
-way, concurrent proxy-number allocation on top of a million active
-bindings, and how close allocation keeps the pool to its lower bound.
-Everything it talks to is on 127.0.0.1, bounded in count and time.
+`bench.harness` holds what every benchmark needs once: processes and CPU
+metering, servers, load, timing, the machine-speed measure, tables and the
+database helpers. `bench.scenarios` holds one short module per benchmark,
+composed from the harness. Everything a benchmark talks to is on 127.0.0.1,
+bounded in count and time, in databases it creates and drops itself.
 """

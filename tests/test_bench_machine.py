@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.machine import Meter
+from bench.harness.machine import Meter
 
 pytestmark = pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux /proc")
 

@@ -13,9 +13,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench import report, runner
-from bench.settings import Settings
+from bench.harness import tables
+from bench.scenarios import masked_numbers
 from tests.conftest import TEST_DATABASE_URL
+from tests.test_bench_dispatch_smoke import smoke_db_name
+
+SMOKE_DB = smoke_db_name("masked")
 
 MEASURES = [
     "setup: active bindings", "setup: counters equal active rows", "setup: time (s)",
@@ -41,8 +44,8 @@ def admin_url(tmp_path) -> str:
 
 
 def test_benchmark_measures_everything_at_a_tiny_scale(admin_url, tmp_path: Path):
-    settings = Settings.smoke(admin_url, tmp_path)
-    header, rows = runner.run(settings, log=lambda message: None)
+    settings = masked_numbers.Settings.smoke(admin_url, tmp_path, SMOKE_DB)
+    header, rows = masked_numbers.run(settings, log=lambda message: None)
     table = {row.measure: row for row in rows}
     assert [m for m in MEASURES if m not in table] == []
     assert table["setup: active bindings"].value == "2,040"
@@ -65,15 +68,15 @@ def test_benchmark_measures_everything_at_a_tiny_scale(admin_url, tmp_path: Path
             assert table[measure].passed, measure
         assert table["allocation: allocated / asked"].value == "50 / 50"
         assert postgres > 0  # the backends serving the routing workers are found and counted
-    rendered = report.render(rows, header)
+    rendered = tables.render(rows, header)
     assert "machine speed: a fixed Python loop took" in rendered
     assert "measure" in rendered and "PASS" in rendered
     # The benchmark dropped what it created.
-    assert not list(tmp_path.glob("registry_bench_smoke*.sqlite3"))
+    assert not list(tmp_path.glob(f"{SMOKE_DB}*.sqlite3"))
     if TEST_DATABASE_URL:
         engine = create_engine(admin_url)
         with engine.connect() as conn:
             left = conn.scalars(text(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'registry_bench_smoke%'"))
+                "SELECT datname FROM pg_database WHERE datname LIKE :name"), {"name": f"{SMOKE_DB}%"})
             assert list(left) == []
         engine.dispose()

@@ -1,4 +1,4 @@
-"""`python -m bench.simulator_validation [--requests N]`: CPU ms per simulator spec check.
+"""`python -m bench simulator-validation [--requests N]`: CPU ms per simulator spec check.
 
 Times, per kind of request the dispatch benchmark and the app send, the
 simulator's OpenAPI request check two ways: openapi-core alone (how every
@@ -18,7 +18,7 @@ import time
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from registry.simulator.validation import PRODUCTS, validate_request, validate_with_openapi_core
+from bench.harness.simulator import validation
 
 ACCOUNT = "/2010-04-01/Accounts/AC" + "0123456789abcdef" * 2
 SERVICE = "/v2/Services/VA" + "fedcba9876543210" * 2
@@ -64,8 +64,8 @@ def cpu_ms_per_request(check, product, path, requests) -> float:
     return (time.process_time() - start) / (len(requests) - 1) * 1000
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.simulator_validation",
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench simulator-validation",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300,
                         help="fast-path checks timed per kind (default 300; openapi-core gets a tenth)")
@@ -73,13 +73,10 @@ def main(argv: list[str] | None = None) -> None:
     count = max(args.requests, 2)
     print(f"{'request':30} {'openapi-core':>13} {'fast path':>10}   (CPU ms per request)")
     for name, product_name, method, path, form, query in CASES:
-        product = PRODUCTS[product_name]
-        before = cpu_ms_per_request(validate_with_openapi_core, product, path,
+        product = validation.PRODUCTS[product_name]
+        before = cpu_ms_per_request(validation.validate_with_openapi_core, product, path,
                                     fresh_requests(product_name, method, path, form, query, count // 10 + 1))
-        after = cpu_ms_per_request(validate_request, product, path,
+        after = cpu_ms_per_request(validation.validate_request, product, path,
                                    fresh_requests(product_name, method, path, form, query, count))
         print(f"{name:30} {before:13.3f} {after:10.3f}")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -10,7 +10,6 @@ number of requests is bounded by `max_requests`.
 
 from __future__ import annotations
 
-import math
 import random
 import secrets
 import socket
@@ -19,7 +18,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bench.procs import context as process_context
+from bench.harness.processes import context as process_context
+from bench.harness.processes import worker_processes
+from bench.harness.timing import percentile
 
 CONNECT_TIMEOUT = 10.0
 
@@ -53,10 +54,7 @@ class LoadResult:
         return self.completed / self.duration if self.duration else 0.0
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+        return percentile(self.latencies_ms, q)
 
 
 def _prepare(spec: LoadSpec, worker: int, count: int, run_id: str) -> list[bytes]:
@@ -147,19 +145,16 @@ def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, read
 def run(spec: LoadSpec, meter=None) -> LoadResult:
     """Drive the server at `spec.port` from `spec.processes` processes; bounded in time.
 
-    `meter` (a `bench.machine.Meter`) is started and stopped around the measured window.
+    `meter` (a `bench.harness.machine.Meter`) is started and stopped around the measured window.
     """
     ctx = process_context()
     ready, results = ctx.Queue(), ctx.Queue()
     start_at = ctx.Value("d", 0.0)
     run_id = secrets.token_hex(4)
     threads = max(1, spec.concurrency // spec.processes)
-    workers = [ctx.Process(target=_client_process, args=(spec, w, threads, run_id, ready, start_at, results),
-                           daemon=True) for w in range(spec.processes)]
+    arglists = [(spec, w, threads, run_id, ready, start_at, results) for w in range(spec.processes)]
     outcome = LoadResult(duration=spec.duration)
-    try:
-        for proc in workers:
-            proc.start()
+    with worker_processes(ctx, _client_process, arglists, join_timeout=10) as workers:
         for _ in workers:
             ready.get(timeout=120)
         start_at.value = begin = time.monotonic() + 0.2
@@ -175,12 +170,5 @@ def run(spec: LoadSpec, meter=None) -> LoadResult:
             outcome.errors += part["errors"]
             outcome.error_samples = sorted(set(outcome.error_samples) | set(part["samples"]))[:5]
             outcome.exhausted |= part["exhausted"]
-        for proc in workers:
-            proc.join(10)
-    finally:
-        for proc in workers:
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(5)
     outcome.completed = len(outcome.latencies_ms)
     return outcome

@@ -16,18 +16,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from bench import allocation
-from bench.autoanalyze import keep_statistics
-from bench.settings import PoolShape, Settings
-from bench.setup_db import (
-    counter_mismatches,
-    create_database,
-    insert_merchants,
-    insert_proxies,
-    make_app,
-    masking_violations,
-    merchant_e164,
-)
+from bench.harness.app import make_app
+from bench.harness.database import create_database
+from bench.harness.fixtures import insert_merchants, insert_proxies, merchant_e164, shopper_e164
+from bench.harness.statistics import keep_statistics
+from bench.harness.tables import Row, number
+from bench.scenarios import allocation
+from bench.scenarios.masked_data import counter_mismatches, masking_violations
+
+RATIO = 1.1
 
 
 @dataclass
@@ -47,7 +44,7 @@ class PoolResult:
         return self.numbers_used / self.lower_bound if self.lower_bound else float("inf")
 
 
-def marketplace(shape: PoolShape) -> tuple[int, list[allocation.Pair]]:
+def marketplace(shape) -> tuple[int, list[allocation.Pair]]:
     """(merchants, pairs) of a skewed marketplace, the same for the same seed."""
     rng = random.Random(shape.seed)
     degrees = [rng.randint(*shape.big_shoppers) for _ in range(shape.big_merchants)]
@@ -67,7 +64,7 @@ def marketplace(shape: PoolShape) -> tuple[int, list[allocation.Pair]]:
                 partners.append(set())
                 shopper = len(partners) - 1
             partners[shopper].add(m)
-            pairs.append((merchant_e164(m), f"+86137{shopper + 1:08d}", m))
+            pairs.append((merchant_e164(m), shopper_e164(shopper + 1), m))
     rng.shuffle(pairs)
     return len(degrees), pairs
 
@@ -86,7 +83,7 @@ def _outcome(conn, cap: int, run: allocation.AllocationResult) -> PoolResult:
                       masking_violations(conn), counter_mismatches(conn, cap), run.error_samples)
 
 
-def measure(settings: Settings, log, notes: list[str] | None = None) -> tuple[PoolResult, PoolResult]:
+def measure(settings, log, notes: list[str] | None = None) -> tuple[PoolResult, PoolResult]:
     """(sequential, concurrent) allocation of the same marketplace on a fresh database.
 
     `notes` gets how many ANALYZEs stood in for autovacuum, where it is off."""
@@ -108,14 +105,30 @@ def measure(settings: Settings, log, notes: list[str] | None = None) -> tuple[Po
                 conn.execute(text("DELETE FROM bindings"))
                 conn.execute(text("UPDATE proxy_numbers SET active_bindings = 0, has_room = true"))
             db.engine.dispose()
-            with keep_statistics(url) as keeper:
+            with keep_statistics(url, allocation.TABLES) as keeper:
                 run = allocation.run(url, [pairs[w::workers] for w in range(workers)])
             if keeper.active and notes is not None:
-                notes.append(f"{keeper.analyzes} during the pool measure with {workers} process(es)"
-                             + (f" (stopped: {keeper.error})" if keeper.error else ""))
+                notes.append(keeper.note(f"the pool measure with {workers} process(es)"))
             with db.engine.connect() as conn:
                 results.append(_outcome(conn, shape.cap, run))
             log(f"pool: {workers} worker(s): {results[-1].bindings:,} bindings on "
                 f"{results[-1].numbers_used} numbers, lower bound {results[-1].lower_bound}")
         db.engine.dispose()
     return results[0], results[1]
+
+
+def rows(sequential: PoolResult, concurrent: PoolResult, workers: int) -> list[Row]:
+    table = [Row("pool: bindings (busiest party's partners)",
+                 f"{sequential.bindings:,} ({sequential.busiest_degree})")]
+    for label, result in (("1 process", sequential), (f"{workers} processes", concurrent)):
+        table += [
+            Row(f"pool ({label}): numbers used / lower bound",
+                f"{result.numbers_used:,} / {result.lower_bound:,}"),
+            Row(f"pool ({label}): used / lower bound", number(result.ratio, 3), f"<= {RATIO:g}",
+                result.ratio <= RATIO),
+            Row(f"pool ({label}): errors, exhausted, violations",
+                f"{result.errors}, {result.exhausted}, {result.violations + result.counter_mismatches}",
+                "0, 0, 0", result.errors == result.exhausted == result.violations
+                == result.counter_mismatches == 0),
+        ]
+    return table

@@ -1,6 +1,6 @@
-"""`python -m bench.calllog [--events N] [--quick]`: call-log search latency and verify throughput.
+"""`python -m bench calllog [--events N] [--quick]`: call-log search latency and verify throughput.
 
-On a dedicated PostgreSQL database (`bench.calllog_load`: 10,000,000 chained
+On a dedicated PostgreSQL database (`bench.scenarios.calllog_data`: 10,000,000 chained
 events and 2,000,000 call records by default), each search kind runs through
 `registry.complaints.search` about 200 times with values sampled from the data,
 then the whole chain is verified as `flask calllog verify` does. The table
@@ -20,9 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench import report, setup_db
-from bench.calllog_load import Settings, build, log
-from bench.settings import DEFAULT_ADMIN_URL
+from bench.harness import cli, database
+from bench.harness.app import make_app
+from bench.harness.fixtures import merchant_e164
+from bench.harness.tables import Row, number, publish
+from bench.harness.timing import percentile
+from bench.scenarios.calllog_data import Settings, build, log
 
 TARGET_P99_MS, TARGET_EVENTS_PER_S = 50.0, 200_000
 KINDS = ("phone", "merchant + date range", "order reference", "call SID")
@@ -44,7 +47,7 @@ def samples(conn, s: Settings, rng: random.Random) -> dict[str, list[dict]]:
     for _, merchant_id, created, shopper, pick in rows:
         # Half the phone searches are a shopper's number, half a store's (busy ones are likelier).
         use_shopper = shopper and (pick or merchant_id is None)
-        phone.append({"phone": shopper if use_shopper else setup_db.merchant_e164(merchant_id)})
+        phone.append({"phone": shopper if use_shopper else merchant_e164(merchant_id)})
         if merchant_id is not None:
             width = timedelta(days=rng.randint(1, 30))
             since = created - width * rng.random()
@@ -69,12 +72,12 @@ def timed(db, fn, params: list[dict]) -> tuple[float, float, float, dict] | None
             timings.append((elapsed, len(found), args))
     if not timings:
         return None
-    ms = sorted(t[0] for t in timings)
-    return (statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))],
+    ms = [t[0] for t in timings]
+    return (percentile(ms, 0.50), percentile(ms, 0.99),
             statistics.mean(t[1] for t in timings), max(timings, key=lambda t: t[0])[2])
 
 
-def measure_searches(app, s: Settings, rng: random.Random) -> list[report.Row]:
+def measure_searches(app, s: Settings, rng: random.Random) -> list[Row]:
     from sqlalchemy import select
 
     from registry.calllog.models import CallRecord
@@ -97,15 +100,15 @@ def measure_searches(app, s: Settings, rng: random.Random) -> list[report.Row]:
             if result is None:
                 continue
             p50, p99, hits, slowest = result
-            rows.append(report.Row(f"search {kind}: p50 ({len(params[kind])} runs, {hits:.0f} rows avg)",
-                                   f"{report.number(p50, 1)} ms"))
-            rows.append(report.Row(f"search {kind}: p99", f"{report.number(p99, 1)} ms",
+            rows.append(Row(f"search {kind}: p50 ({len(params[kind])} runs, {hits:.0f} rows avg)",
+                                   f"{number(p50, 1)} ms"))
+            rows.append(Row(f"search {kind}: p99", f"{number(p99, 1)} ms",
                                    f"<= {TARGET_P99_MS:.0f} ms", p99 <= TARGET_P99_MS))
             if s.explain:
                 explain(db, slowest)
         result = timed(db, by_created_at, params["merchant + date range"])
         if result is not None:
-            rows.append(report.Row("  same, ORDER BY created_at DESC, id DESC: p50 / p99 (info)",
+            rows.append(Row("  same, ORDER BY created_at DESC, id DESC: p50 / p99 (info)",
                                    f"{result[0]:.1f} / {result[1]:.1f} ms"))
     return rows
 
@@ -133,7 +136,7 @@ def explain(db, args: dict) -> None:
     log(f"EXPLAIN ANALYZE, search {args}:\n  " + "\n  ".join(plan))
 
 
-def measure_verify(app, s: Settings) -> list[report.Row]:
+def measure_verify(app, s: Settings) -> list[Row]:
     from registry.calllog.verification import verify
 
     with app.app_context():
@@ -142,62 +145,59 @@ def measure_verify(app, s: Settings) -> list[report.Row]:
         seconds = time.perf_counter() - started
     rate = outcome.events / seconds if seconds else float("nan")
     return [
-        report.Row("calllog verify: chain intact", f"{outcome.events:,} events",
+        Row("calllog verify: chain intact", f"{outcome.events:,} events",
                    f"{s.events:,} events, intact", outcome.ok and outcome.events == s.events),
-        report.Row(f"calllog verify: throughput ({seconds:.1f} s)", f"{report.number(rate)} events/s",
+        Row(f"calllog verify: throughput ({seconds:.1f} s)", f"{number(rate)} events/s",
                    f">= {TARGET_EVENTS_PER_S:,} events/s", rate >= TARGET_EVENTS_PER_S),
     ]
 
 
 def parse_args(argv: list[str] | None) -> Settings:
-    parser = argparse.ArgumentParser(prog="python -m bench.calllog", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench calllog", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, help="call events to load (default 10,000,000)")
     parser.add_argument("--records", type=int, help="call records (default events / 5)")
     parser.add_argument("--quick", action="store_true", help="200,000 events and a smaller marketplace")
     parser.add_argument("--searches", type=int, help="searches of each kind (default 200)")
     parser.add_argument("--workers", type=int, help="verify processes (default: the app's setting)")
-    parser.add_argument("--admin-url", help=f"a database on the server (default {DEFAULT_ADMIN_URL})")
-    parser.add_argument("--db-name", help="the benchmark database's name (default registry_bench_calllog)")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each kind's slowest search")
     parser.add_argument("--output", type=Path, help="where the table is written too")
+    cli.database_arguments(parser, "registry_bench_calllog")
     args = parser.parse_args(argv)
     s = Settings().quick() if args.quick else Settings()
     if args.events:
         s = replace(s, events=args.events, records=max(1, args.records or args.events // 5))
     elif args.records:
         s = replace(s, records=args.records)
-    changes = {"searches": args.searches, "workers": args.workers, "admin_url": args.admin_url,
-               "db_name": args.db_name, "output": args.output}
-    s = replace(s, keep=args.keep, explain=args.explain,
-                **{k: v for k, v in changes.items() if v is not None})
+    s = cli.replace_given(s, keep=args.keep, explain=args.explain, searches=args.searches,
+                          workers=args.workers, admin_url=args.admin_url, db_name=args.db_name,
+                          output=args.output)
     if s.events < s.records or s.records < 10:
         parser.error("need at least 10 call records, and at least as many events as records")
+    cli.check_database_name(parser, s.admin_url, s.db_name)
     return s
 
 
-def run(argv: list[str] | None = None) -> list[report.Row]:
+def run(argv: list[str] | None = None) -> list[Row]:
     """Build the database, measure, print and write the table; returns its rows."""
     s = parse_args(argv)
     started = time.monotonic()
     try:
         url = build(s)
-        rows = [report.Row("load (set-based records, COPY of chained events)",
+        rows = [Row("load (set-based records, COPY of chained events)",
                            f"{time.monotonic() - started:,.0f} s", "", None)]
-        app = setup_db.make_app(url)
+        app = make_app(url)
         rows += measure_searches(app, s, random.Random(7))
         rows += measure_verify(app, s)
     finally:
         if not s.keep:
-            setup_db.drop_database(s.admin_url, s.db_name)
+            database.drop_database(s.admin_url, s.db_name)
     header = [f"call log on PostgreSQL: {s.events:,} events, {s.records:,} call records, "
               f"{s.merchants:,} merchants, {s.shoppers:,} shoppers; {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every measure)"]
-    table = report.render(rows, header)
-    print(table, end="")
-    report.write(table, s.output)
+    publish(rows, header, s.output)
     return rows
 
 
-if __name__ == "__main__":
-    run()
+def main(argv: list[str] | None = None) -> int:
+    run(argv)
+    return 0

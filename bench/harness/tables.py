@@ -1,9 +1,12 @@
-"""The result table: measure | value | target | result."""
+"""The result table every benchmark prints: measure | value | target | result."""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.harness import ROOT
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,24 @@ def render(rows: list[Row], header: list[str] | None = None) -> str:
 def write(table: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(table)
+
+
+def publish(rows: list[Row], header: list[str], output: Path | None = None) -> str:
+    """Print the table (and write it to `output`); returns it."""
+    table = render(rows, header)
+    if output is not None:
+        write(table, output)
+    print(table, end="", flush=True)
+    return table
+
+
+def git_revision() -> str:
+    """The commit measured, and whether the tree had changes on top of it."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,  # noqa: S607
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,  # noqa: S607
+                               text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return rev + (" (uncommitted changes)" if dirty else "")

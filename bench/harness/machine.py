@@ -136,3 +136,19 @@ def loop_ms(rounds: int = 3) -> float:
             total += i * i
         best = min(best, time.process_time() - start)
     return best * 1000
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def busy_cell(busy: float | None, others: float | None) -> str:
+    """How busy the machine was, and (in brackets) other work's part of it."""
+    return f"{_share(busy)} ({_share(others)})"
+
+
+def note_other_work(notes: list[str], measure: str, share: float | None) -> None:
+    """The machine is shared: say so beside the figures if other work took a real part of it."""
+    if share is not None and share > 0.10:
+        notes.append(f"other work took {share:.0%} of the machine's CPU during {measure}; "
+                     "its figures are lower than on a quiet machine")

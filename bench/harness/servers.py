@@ -1,18 +1,22 @@
-"""Starting and stopping gunicorn on 127.0.0.1 (always stopped, also on errors)."""
+"""Servers on 127.0.0.1 the benchmarks start, always stopped (also on errors).
+
+`gunicorn()` serves the app (`wsgi:app`) or the trivial baseline
+(`bench.harness.trivial_app:app`); `webhook_stub()` answers the Twilio
+simulator's callbacks (`bench.harness.webhook_stub`). The simulator itself
+runs in the benchmark's own process (`bench.harness.simulator`).
+"""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.settings import ROOT
+from bench.harness import ROOT
+from bench.harness.processes import spawn, stop
 
 
 def free_port() -> int:
@@ -46,9 +50,7 @@ def gunicorn(app_spec: str, env_for_port: Callable[[int], dict[str, str]], worke
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
                "--chdir", str(ROOT), "--log-level", "warning", app_spec]
     with open(log_path, "wb") as log:
-        # Its own session: a Ctrl-C reaches only us, and we stop it in order.
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            command, env=env_for_port(port), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = spawn(command, env=env_for_port(port), log=log)
     try:
         deadline = time.monotonic() + timeout
         while not _answers(port):
@@ -61,17 +63,14 @@ def gunicorn(app_spec: str, env_for_port: Callable[[int], dict[str, str]], worke
         stop(proc)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a server we started: TERM to its process group, KILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+@contextmanager
+def webhook_stub() -> Iterator[tuple[str, int]]:
+    """The stub answering the simulator's webhooks; yields its URL and pid."""
+    proc = spawn([sys.executable, "-m", "bench.harness.webhook_stub"])
+    try:
+        port = proc.stdout.readline().strip()
+        if not port.isdigit():
+            raise ServerFailed("the webhook stub did not start")
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        stop(proc, grace=5.0)

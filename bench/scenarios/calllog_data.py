@@ -11,17 +11,18 @@ COPY, call_events' secondary indexes built afterwards.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 
 from sqlalchemy import text
 
-from bench import setup_db
-from bench.settings import DEFAULT_ADMIN_URL, ROOT
+from bench.harness import ROOT, database
+from bench.harness.app import admin_url, make_app
+from bench.harness.fixtures import insert_merchants, proxy_e164, shopper_e164
+from bench.harness.timing import stderr_log
 
 GENESIS = "0" * 64
 
@@ -38,7 +39,7 @@ class Settings:
     days: int = 365
     searches: int = 200
     workers: int | None = None
-    admin_url: str = DEFAULT_ADMIN_URL
+    admin_url: str = field(default_factory=admin_url)
     db_name: str = "registry_bench_calllog"
     keep: bool = False
     explain: bool = False
@@ -48,8 +49,9 @@ class Settings:
         return replace(self, events=200_000, records=40_000, merchants=2_000, shoppers=20_000, proxies=500)
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+log = stderr_log("calllog")
+TABLES = ("users", "merchants", "merchant_numbers", "shoppers", "callback_requests", "call_records",
+          "call_events")
 
 
 def load_people(conn, s: Settings) -> None:
@@ -63,10 +65,10 @@ def load_people(conn, s: Settings) -> None:
                       "masked text, PRIMARY KEY (kind, i))"))
     raw = conn.connection.driver_connection
     with raw.cursor().copy("COPY bench_numbers FROM STDIN") as copy:
-        for kind, count, prefix in (("s", s.shoppers, "137"), ("p", s.proxies, "139")):
+        for kind, count, number in (("s", s.shoppers, shopper_e164), ("p", s.proxies, proxy_e164)):
             for i in range(1, count + 1):
-                e164 = f"+86{prefix}{i:08d}"
-                copy.write_row((kind, i, e164, cipher.lookup_hash(e164), f"+86 {prefix}****{e164[-4:]}"))
+                e164 = number(i)
+                copy.write_row((kind, i, e164, cipher.lookup_hash(e164), f"+86 {e164[3:6]}****{e164[-4:]}"))
     conn.execute(text("CREATE INDEX ON bench_numbers (hash)"))
     conn.execute(text(
         "INSERT INTO shoppers (id, phone_encrypted, phone_hash, masked, region, timezone, verified_at, "
@@ -155,34 +157,21 @@ def load_events(conn, s: Settings) -> None:
     """COPY the chained events in, with call_events' secondary indexes built afterwards."""
     from registry.calllog.chain import canonical, digest_of
 
-    saved = conn.execute(text(
-        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-        "WHERE c.conrelid = 'call_events'::regclass AND c.contype = 'u'")).all()
-    indexes = conn.execute(text(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'call_events' AND indexname NOT IN "
-        "(SELECT conname FROM pg_constraint WHERE conrelid = 'call_events'::regclass)")).all()
-    for name, _ in saved:
-        conn.execute(text(f'ALTER TABLE call_events DROP CONSTRAINT "{name}"'))
-    for name, _ in indexes:
-        conn.execute(text(f'DROP INDEX "{name}"'))
     columns = ("id, seq, call_sid, kind, source, data, dedupe_key, recorded_at, digest, redacted_at, "
                "prev_hash, hash")
     last, started = None, time.monotonic()
-    with conn.connection.driver_connection.cursor().copy(f"COPY call_events ({columns}) FROM STDIN") as copy:
-        for row, (seq, call_sid, kind, data, dedupe, moment, digest) in events(s):
-            if seq % 100_000 == 1:  # the shortcut must give `canonical()`'s digest exactly
-                assert digest_of(canonical(seq, call_sid, kind, "twilio", data, dedupe, moment)) == digest
-                if seq > 1:
-                    log(f"  {seq - 1:,} events ({(seq - 1) / (time.monotonic() - started):,.0f}/s)")
-            copy.write_row(row)
-            last = row
-    conn.execute(text("INSERT INTO call_event_chain_head (id, seq, hash) VALUES (1, :seq, :hash)"),
-                 {"seq": last[1] if last else 0, "hash": last[-1] if last else GENESIS})
-    conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
-    for name, definition in saved:
-        conn.execute(text(f'ALTER TABLE call_events ADD CONSTRAINT "{name}" {definition}'))
-    for _, definition in indexes:
-        conn.execute(text(definition))
+    with database.without_secondary_indexes(conn, "call_events", unique_constraints=True, work_mem="1GB"):
+        copying = conn.connection.driver_connection.cursor().copy(f"COPY call_events ({columns}) FROM STDIN")
+        with copying as copy:
+            for row, (seq, call_sid, kind, data, dedupe, moment, digest) in events(s):
+                if seq % 100_000 == 1:  # the shortcut must give `canonical()`'s digest exactly
+                    assert digest_of(canonical(seq, call_sid, kind, "twilio", data, dedupe, moment)) == digest
+                    if seq > 1:
+                        log(f"  {seq - 1:,} events ({(seq - 1) / (time.monotonic() - started):,.0f}/s)")
+                copy.write_row(row)
+                last = row
+        conn.execute(text("INSERT INTO call_event_chain_head (id, seq, hash) VALUES (1, :seq, :hash)"),
+                     {"seq": last[1] if last else 0, "hash": last[-1] if last else GENESIS})
 
 
 def build(s: Settings) -> str:
@@ -192,23 +181,20 @@ def build(s: Settings) -> str:
     from registry.core.extensions import db
 
     started = time.monotonic()
-    url = setup_db.create_database(s.admin_url, s.db_name)
-    app = setup_db.make_app(url)
+    url = database.create_database(s.admin_url, s.db_name)
+    app = make_app(url)
     with app.app_context():
         upgrade()
         with db.engine.begin() as conn:
-            setup_db.insert_merchants(conn, s.merchants)
+            insert_merchants(conn, s.merchants)
             load_people(conn, s)
         log(f"setup: {s.merchants:,} merchants, {s.records:,} call records "
             f"({time.monotonic() - started:.0f} s)")
         with db.engine.begin() as conn:
             load_events(conn, s)
-            for table in ("users", "merchants", "merchant_numbers", "shoppers", "callback_requests",
-                          "call_records", "call_events"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                                  f"GREATEST((SELECT max(id) FROM {table}), 1))"))
+            database.reset_sequences(conn, TABLES)
         log(f"setup: {s.events:,} chained events ({time.monotonic() - started:.0f} s)")
-        setup_db.vacuum_analyze(db.engine)
+        database.vacuum_analyze(db.engine)
         db.engine.dispose()
     log(f"setup: VACUUM ANALYZE done ({time.monotonic() - started:.0f} s)")
     return url

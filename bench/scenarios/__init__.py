@@ -1,0 +1,9 @@
+"""One module per benchmark, each composed from `bench.harness`.
+
+- `masked_numbers` (`python -m bench`): the loaded database (`masked_data`),
+  then `routing`, `allocation` and `pool`, in one table
+- `dispatch` (`python -m bench dispatch`): callbacks falling due together
+  (`dispatch_data`, `dispatch_outcome`)
+- `calllog` (`python -m bench calllog`): call-log search and verification (`calllog_data`)
+- `simulator_validation` (`python -m bench simulator-validation`): the simulator's request check
+"""
