@@ -5,7 +5,8 @@
 - No import cycle at all, between packages or between modules, counting the imports made
   inside functions and under `TYPE_CHECKING` (import-linter reads those too, but a cycle
   inside one package is not a layer question, so it is checked here).
-- No module of `registry/` over 300 lines: past that a module usually holds two ideas.
+- No module of `registry/`, `twilio_sim/` or `bench/` over 300 lines: past that a module
+  usually holds two ideas.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlinter.cli import lint_imports
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "registry"
 MAX_LINES = 300
+SIZED = ("registry", "twilio_sim", "bench")
 
 
 def module_name(path: Path) -> str:
@@ -114,8 +116,9 @@ def test_no_import_cycle_between_modules():
 
 def test_no_module_is_over_300_lines():
     long = {
-        module_name(path): lines
-        for path in PACKAGE.rglob("*.py")
+        str(path.relative_to(ROOT)): lines
+        for folder in SIZED
+        for path in (ROOT / folder).rglob("*.py")
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
