@@ -1,4 +1,4 @@
-"""Public pages: home, a store's page, and the language switch."""
+"""Public pages: home, the store directory, a store's page, and the language switch."""
 
 from urllib.parse import urlsplit
 
@@ -8,6 +8,7 @@ from registry.callbacks.operations import unavailable_reason
 from registry.core.i18n import LANGUAGES
 from registry.core.pages import is_safe_next, register_page_errors, safe_next
 from registry.merchants import operations as merchants
+from registry.merchants.directory import search_stores
 from registry.merchants.hours import DAYS
 
 bp = Blueprint("public", __name__)
@@ -18,6 +19,15 @@ register_page_errors(bp)
 def home():
     """What the registry is, and where merchants start."""
     return render_template("public/home.html")
+
+
+@bp.get("/stores")
+def directory():
+    """Stores found by name, verified ones marked, each linking to its page."""
+    query = request.args.get("q", "")
+    page = search_stores(query, request.args.get("after"))
+    return render_template("public/directory.html", query=" ".join(query.split())[:100], page=page,
+                           paged="after" in request.args)
 
 
 @bp.get("/stores/<int:merchant_id>")
