@@ -631,8 +631,8 @@ def run(argv: list[str] | None = None) -> list[Row]:
 
 
 def run_with(options: Options) -> list[Row]:
-    from registry.simulator import SimulatorState, create_simulator_app
-    from registry.simulator.server import SimulatorServer
+    from twilio_sim import SimulatorState, create_simulator_app
+    from twilio_sim.server import SimulatorServer
 
     # The simulator's werkzeug would log every request at INFO once the app configured logging.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

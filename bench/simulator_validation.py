@@ -15,10 +15,9 @@ import argparse
 import io
 import time
 
+from twilio_sim.validation import PRODUCTS, validate_request, validate_with_openapi_core
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
-
-from registry.simulator.validation import PRODUCTS, validate_request, validate_with_openapi_core
 
 ACCOUNT = "/2010-04-01/Accounts/AC" + "0123456789abcdef" * 2
 SERVICE = "/v2/Services/VA" + "fedcba9876543210" * 2
