@@ -2,15 +2,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The product and the Twilio simulator (its own distribution, ./twilio_sim): a change to either
+# pyproject.toml reinstalls both.
+PYPROJECTS := pyproject.toml twilio_sim/pyproject.toml
+STAMP := $(VENV)/.installed-$(shell cat $(PYPROJECTS) | cksum | cut -d' ' -f1)
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test bench lint translations clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e './twilio_sim[test]' -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

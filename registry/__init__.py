@@ -117,9 +117,8 @@ def register_commands(app: Flask) -> None:
     from registry.demo import demo_cli
     from registry.masking.cli import proxy_cli
     from registry.scheduler import scheduler_cli
-    from registry.simulator.cli import simulator_cli
 
-    for group in (users_cli, proxy_cli, scheduler_cli, calllog_cli, simulator_cli, demo_cli):
+    for group in (users_cli, proxy_cli, scheduler_cli, calllog_cli, demo_cli):
         app.cli.add_command(group)
 
 

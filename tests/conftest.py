@@ -53,8 +53,8 @@ def sqlite_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def simulator():
     """The Twilio simulator, served over HTTP for the whole session."""
-    from registry.simulator import SimulatorState, create_simulator_app
-    from registry.simulator.server import SimulatorServer
+    from twilio_sim import SimulatorState, create_simulator_app
+    from twilio_sim.server import SimulatorServer
 
     state = SimulatorState()
     sim_app = create_simulator_app(

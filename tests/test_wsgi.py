@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import gc, sys
 import wsgi
-print("simulator" if "registry.simulator.app" in sys.modules else "-",
+print("simulator" if any(name.partition(".")[0] == "twilio_sim" for name in sys.modules) else "-",
       "openapi" if "openapi_core" in sys.modules else "-",
       "frozen" if gc.get_freeze_count() > 1000 else "-")
 """

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from registry.simulator import SimulatorState, create_simulator_app, server, validation
+from twilio_sim import SimulatorState, create_simulator_app, server, validation
 
 __all__ = ["CallsRecorder", "Create", "SimulatorState", "serve", "validation"]
 

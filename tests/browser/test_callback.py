@@ -24,7 +24,7 @@ def app_overrides():
 def voice_simulator_ready(simulator) -> bool:
     """Whether the simulator plays calls by script (`state.script`)."""
     try:
-        from registry.simulator.scripts import CallScript  # noqa: F401
+        from twilio_sim.scripts import CallScript  # noqa: F401
     except ImportError:
         return False
     return callable(getattr(simulator.state, "script", None))

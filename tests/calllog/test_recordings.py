@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from twilio_sim import Recording
+from twilio_sim.state import new_sid
 
 from registry.calllog.models import CallEvent, CallRecord
 from registry.calllog.recordings import copy_due, local_path
@@ -15,8 +17,6 @@ from registry.calllog.verification import verify
 from registry.core.config import SIMULATOR_ACCOUNT_SID
 from registry.core.timeutil import utcnow
 from registry.scheduler import JOBS, run_job
-from registry.simulator import Recording
-from registry.simulator.state import new_sid
 from registry.telephony import ProviderError, RefusedHost, get_gateway
 from tests.factories import make_call_record, make_merchant, signed_post
 
