@@ -11,13 +11,12 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 
-from registry.calllog import operations as calllog
-from registry.calllog.models import CallRecord
+from registry.calllog import legs
 from registry.core.extensions import db
 from registry.core.phones import mask
-from registry.masking import routing
+from registry.masking import relay, routing
 from registry.telephony import ProviderError, get_gateway, twiml
-from registry.telephony.webhooks import twilio_signed, webhook_url
+from registry.telephony.webhooks import parse_call_status, parse_dial_result, twilio_signed, webhook_url
 from registry.telephony.webhooks import twiml as twiml_response
 
 log = logging.getLogger(__name__)
@@ -88,53 +87,16 @@ def voice_notice():
 @twilio_signed
 def voice_status():
     """Status callbacks for every leg the app starts or dials."""
-    form = request.form
-    call_sid, status = form.get("CallSid", ""), form.get("CallStatus", "")
-    if not call_sid or not status:
-        return "", 204
-    binding_id = request.args.get("binding", type=int)
-    record = calllog.open_leg(
-        call_sid, kind="relay", direction=form.get("Direction", "outbound-dial"),
-        from_number=form.get("From"), to_number=form.get("To"), status="queued",
-        proxy_number=form.get("From") if binding_id else None,
-        parent_call_sid=form.get("ParentCallSid"), binding_id=binding_id,
-        merchant_id=_merchant_of_binding(binding_id),
-    )
-    duration = form.get("CallDuration", type=int)
-    event = calllog.log_event("status", {
-        "status": status, "sequence": form.get("SequenceNumber"), "duration": duration,
-        "parent_call_sid": form.get("ParentCallSid"), "timestamp": form.get("Timestamp"),
-        "from_masked": record.from_masked, "to_masked": record.to_masked,
-    }, call_sid=call_sid, source="twilio",
-        dedupe_key=calllog.delivery_key(call_sid, status, form.get("SequenceNumber")))
-    if event is not None:
-        calllog.advance_status(record, status, duration=duration)
+    relay.leg_status(parse_call_status(request.form), request.args.get("binding", type=int))
     db.session.commit()
     return "", 204
-
-
-def _merchant_of_binding(binding_id: int | None) -> int | None:
-    from registry.masking.models import Binding
-
-    binding = db.session.get(Binding, binding_id) if binding_id else None
-    return binding.merchant_id if binding else None
 
 
 @bp.post("/voice/dial-action")
 @twilio_signed
 def voice_dial_action():
     """The bridged leg ended: log its outcome and recording, then hang up."""
-    form = request.form
-    call_sid = form.get("CallSid", "")
-    calllog.log_event("dial", {
-        "dial_call_sid": form.get("DialCallSid"), "dial_status": form.get("DialCallStatus"),
-        "duration": form.get("DialCallDuration", type=int),
-        "recording_sid": form.get("RecordingSid"),
-    }, call_sid=call_sid or None, source="twilio",
-        dedupe_key=calllog.delivery_key(call_sid, "dial", form.get("DialCallSid")))
-    child = db.session.query(CallRecord).filter_by(call_sid=form.get("DialCallSid", "")).first()
-    if child is not None and form.get("RecordingUrl"):
-        child.recording_sid, child.recording_url = form.get("RecordingSid"), form.get("RecordingUrl")
+    legs.dial_ended(parse_dial_result(request.form))
     db.session.commit()
     return twiml_response(twiml.hangup())
 

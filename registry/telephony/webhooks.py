@@ -1,8 +1,9 @@
-"""Guarding Twilio's webhooks: only requests Twilio signed get through."""
+"""Twilio's webhooks: only requests Twilio signed get through; what the call ones report."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -33,7 +34,58 @@ def twilio_signed(view):
     return wrapped
 
 
+@dataclass(frozen=True)
+class CallStatus:
+    """One status callback of a call leg (a `statusCallback`), as Twilio posts it."""
+
+    call_sid: str  # "" if absent, as `status` is
+    status: str
+    sequence: str | None
+    duration: int | None
+    direction: str | None
+    from_number: str | None
+    to_number: str | None
+    parent_call_sid: str | None
+    timestamp: str | None
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording Twilio made of a call leg, held at `url` until the copy job stores it."""
+
+    sid: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class DialResult:
+    """A `<Dial>`'s action callback: how the leg it bridged in ended."""
+
+    call_sid: str  # the leg that dialled ("" if absent); `dial_call_sid` is the one bridged in
+    dial_call_sid: str | None
+    dial_status: str | None
+    duration: int | None
+    recording: Recording | None  # None unless the bridged leg was recorded
+
+
+def parse_call_status(form) -> CallStatus:
+    """A status callback's fields, from a webhook's form (a `MultiDict`)."""
+    return CallStatus(call_sid=form.get("CallSid", ""), status=form.get("CallStatus", ""),
+                      sequence=form.get("SequenceNumber"), duration=form.get("CallDuration", type=int),
+                      direction=form.get("Direction"), from_number=form.get("From"), to_number=form.get("To"),
+                      parent_call_sid=form.get("ParentCallSid"), timestamp=form.get("Timestamp"))
+
+
+def parse_dial_result(form) -> DialResult:
+    """A dial action callback's fields, from a webhook's form (a `MultiDict`)."""
+    url = form.get("RecordingUrl")
+    return DialResult(call_sid=form.get("CallSid", ""), dial_call_sid=form.get("DialCallSid"),
+                      dial_status=form.get("DialCallStatus"), duration=form.get("DialCallDuration", type=int),
+                      recording=Recording(form.get("RecordingSid"), url) if url else None)
+
+
 def twiml(document: str) -> Response:
+    """A TwiML document as the response to a webhook."""
     return Response(document, mimetype="text/xml")
 
 
