@@ -4,7 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from registry.callbacks.operations import unavailable_reason
+from registry.callbacks.operations import unavailable_code
+from registry.core import messages
 from registry.core.i18n import LANGUAGES
 from registry.core.pages import is_safe_next, register_page_errors, safe_next
 from registry.merchants import operations as merchants
@@ -34,8 +35,9 @@ def directory():
 def store(merchant_id: int):
     """A store as anyone sees it: its name and whether it is verified, never a number."""
     merchant = merchants.get_merchant(merchant_id)
+    unavailable = unavailable_code(merchant)
     return render_template("public/store.html", profile=merchants.public_profile(merchant), days=DAYS,
-                           callback_unavailable=unavailable_reason(merchant))
+                           callback_unavailable=messages.message(unavailable) if unavailable else None)
 
 
 def _same_site_referrer() -> str | None:

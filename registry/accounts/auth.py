@@ -10,6 +10,9 @@ from flask_login import current_user
 from registry.core.errors import Forbidden, Unauthorized, is_api_request
 from registry.core.extensions import db, login_manager
 
+# The refusal for a signed-in user of another role than a view needs.
+ROLE_REFUSALS = {"merchant": "forbidden.needs_merchant", "staff": "forbidden.needs_staff"}
+
 
 def init_login(app: Flask) -> None:
     login_manager.init_app(app)
@@ -39,7 +42,7 @@ def _load_user_from_bearer(req):
 @login_manager.unauthorized_handler
 def _unauthorized():
     if is_api_request():
-        raise Unauthorized("Sign in or send a valid bearer token.")
+        raise Unauthorized("unauthorized")
     return redirect(url_for("accounts.login", next=request.full_path))
 
 
@@ -52,7 +55,7 @@ def role_required(role: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role != role:
-                raise Forbidden(f"This needs a {role} account.")
+                raise Forbidden(ROLE_REFUSALS[role])
             return view(*args, **kwargs)
 
         return wrapped

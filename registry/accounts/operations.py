@@ -23,27 +23,25 @@ def normalise_email(email: str) -> str:
     email = email.strip().lower()
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
-        raise InvalidInput("Enter a valid email address.", field="email")
+        raise InvalidInput("invalid.email", field="email")
     return email
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
+        raise InvalidInput("invalid.password_short", field="password", minimum=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput("The password is too long.", field="password")
+        raise InvalidInput("invalid.password_long", field="password")
 
 
 def create_user(email: str, password: str, role: str = "merchant") -> User:
     """Create an account; the email must be new."""
     if role not in ROLES:
-        raise InvalidInput(f"The role must be one of {', '.join(ROLES)}.", field="role")
+        raise InvalidInput("invalid.role", field="role", values=", ".join(ROLES))
     email = normalise_email(email)
     _check_password(password)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with that email already exists.", field="email")
+        raise Conflict("conflict.email_taken", field="email")
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
     db.session.add(user)
     db.session.flush()
@@ -54,7 +52,7 @@ def authenticate(email: str, password: str) -> User:
     """The active user with these credentials, or `Unauthorized`."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+        raise Unauthorized("invalid_credentials")
     return user
 
 

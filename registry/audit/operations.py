@@ -21,10 +21,9 @@ def audit(staff_id: int, action: str, target: str | None = None, reason: str | N
 
 def require_reason(reason: object) -> str:
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
-        raise InvalidInput(f"Give a reason of at least {MIN_REASON} characters; it is kept in the audit log.",
-                           field="reason")
+        raise InvalidInput("invalid.reason_short", field="reason", minimum=MIN_REASON)
     if len(reason) > 500:
-        raise InvalidInput("The reason must be at most 500 characters.", field="reason")
+        raise InvalidInput("invalid.reason_long", field="reason", limit=500)
     return reason.strip()
 
 
@@ -34,13 +33,13 @@ def reveal_call_number(staff_id: int, record_id: int, side: object, reason: obje
 
     reason = require_reason(reason)
     if side not in ("from", "to"):
-        raise InvalidInput("Say which number to reveal: 'from' or 'to'.", field="side")
+        raise InvalidInput("invalid.reveal_side", field="side")
     record = db.session.get(CallRecord, record_id)
     if record is None:
-        raise NotFound("No such call record.")
+        raise NotFound("not_found.call_record")
     number = record.from_number if side == "from" else record.to_number
     if number is None:
-        raise NotFound("That leg has no number to reveal.", field="side")
+        raise NotFound("not_found.no_number", field="side")
     audit(staff_id, "reveal", f"call_record:{record.id}:{side}", reason)
     return number
 

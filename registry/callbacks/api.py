@@ -41,7 +41,7 @@ def slots(merchant_id: int):
 def _visible(request_id: int):
     shopper = current_shopper()
     if shopper is None and not current_user.is_authenticated:
-        raise Unauthorized("Sign in or prove your phone number.")
+        raise Unauthorized("unauthorized.sign_in_or_prove")
     return operations.visible_request(
         request_id, shopper_id=shopper.id if shopper else None,
         owner_id=current_user.id if current_user.is_authenticated and current_user.is_merchant else None,

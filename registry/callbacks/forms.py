@@ -1,6 +1,6 @@
 """What the callback pages ask and show: the request form, the choice of
-times in the shopper's own zone, and the callback rules' words in the
-visitor's language.
+times in the shopper's own zone, and a request's reasons in the visitor's
+language.
 
 The rules themselves (which times suit both sides, lengths, limits) live in
 `registry.callbacks.operations`; this module only presents them.
@@ -9,10 +9,8 @@ The rules themselves (which times suit both sides, lengths, limits) live in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -25,7 +23,7 @@ from registry.callbacks import operations, windows
 from registry.callbacks.models import FINAL_STATUSES
 from registry.callbacks.operations import MAX_NOTE, MAX_ORDER_REF
 from registry.callbacks.serialize import iso
-from registry.core.i18n import N_, current_language, translate_message
+from registry.core.i18n import N_, current_language
 from registry.core.phones import format_international
 from registry.core.timeutil import as_utc, utcnow
 from registry.core.zones import zone_label
@@ -138,28 +136,13 @@ def time_choices(merchant, shopper, policy: operations.CallbackPolicy,
     return TimeChoices(zone, asap_at, asap_label, days)
 
 
-# -- the rules' words ------------------------------------------------------------
+# -- the reasons a request carries ------------------------------------------------
 
-# What the callback operations say (to the JSON API, in English) -> what the pages say.
-MESSAGES = {
-    "This store is suspended and cannot take callback requests.":
-        N_("This store is suspended and cannot take callback requests."),
-    "This store has no verified phone number yet.": N_("This store has no verified phone number yet."),
-    "This store's phone number is suspended.": N_("This store's phone number is suspended."),
-    "This store has not set its business hours.": N_("This store has not set its business hours."),
-    "That time has already passed.": N_("That time has already passed; choose another."),
-    "Choose a time within the next 7 days.": N_("Choose a time within the next 7 days."),
-    "The slot must end after it starts.": N_("Choose a time from the list."),
-    "'when.start' is not an ISO 8601 time.": N_("Choose a time from the list."),
-    "'when.start' must be an ISO 8601 time with an offset.": N_("Choose a time from the list."),
-    "'when.start' needs a UTC offset, e.g. 2026-11-23T10:00:00+08:00.": N_("Choose a time from the list."),
-    "You already have an open callback request with this store.":
-        N_("You already have an open callback request with this store."),
-    "You have asked for too many callbacks today.": N_("You have asked for too many callbacks today."),
-    "No such callback request.": N_("No such callback request."),
-    "The call is already under way.": N_("The call is already under way; it can no longer be canceled."),
-    "This number may not request callbacks.": N_("This number may not request callbacks."),
-    # Reasons a request carries.
+# A request's `reason` is stored in English words (the JSON API returns it as
+# stored, and rows written before codes existed hold the same words); the
+# status page puts it into the visitor's language. Refusals are not handled
+# here: they are worded by code in `registry.core.messages`.
+REASONS = {
     "waiting for a free proxy number": N_("waiting for a free platform line"),
     "Twilio was unavailable; retrying": N_("the phone service was unavailable; we will try again"),
     "the store did not answer; trying again": N_("the store did not answer; we will try again"),
@@ -167,54 +150,36 @@ MESSAGES = {
     "you did not answer the callback": N_("you did not answer the callback"),
     "no time left in the requested window": N_("no time left in the requested window"),
     "this shopper may not request callbacks": N_("this number may not request callbacks"),
+    # `operations.unavailable_reason`, stored when a store stopped taking callbacks
+    "This store is suspended and cannot take callback requests.":
+        N_("This store is suspended and cannot take callback requests."),
+    "This store has no verified phone number yet.": N_("This store has no verified phone number yet."),
+    "This store's phone number is suspended.": N_("This store's phone number is suspended."),
+    "This store has not set its business hours.": N_("This store has not set its business hours."),
 }
-# The same with values filled in: (the operation's words, the page's), `%(name)s` for a value.
-FILLED = (
-    ("'order_ref' must be at most %(n)s characters.",
-     N_("The order number must be at most %(n)s characters.")),
-    ("'note' must be at most %(n)s characters.", N_("The note must be at most %(n)s characters.")),
-    ("You can have at most %(n)s open callback requests; cancel one or wait for it to finish.",
-     N_("You can have at most %(n)s open callback requests; cancel one or wait for it to finish.")),
-    ("That time is outside the store's business hours or your calling hours (%(hours)s your time).",
-     N_("That time is outside the store's business hours or your calling hours (%(hours)s your time).")),
-    ("%(reason)s; no time left in the requested window",
-     N_("%(reason)s; no time left in the requested window")),
-    ("the store did not take the call after %(n)s attempts",
-     N_("the store did not take the call after %(n)s attempts")),
-    ("the connection failed (%(status)s)", N_("the connection failed (%(status)s)")),
-    ("the call could not be placed (Twilio %(code)s)", N_("the call could not be placed (error %(code)s)")),
+# Reasons with one value: (stored words before it, after it, the page's words, the value's name).
+FILLED_REASONS = (
+    ("", "; no time left in the requested window",
+     N_("%(reason)s; no time left in the requested window"), "reason"),
+    ("the store did not take the call after ", " attempts",
+     N_("the store did not take the call after %(n)s attempts"), "n"),
+    ("the connection failed (", ")", N_("the connection failed (%(status)s)"), "status"),
+    ("the call could not be placed (Twilio ", ")",
+     N_("the call could not be placed (error %(code)s)"), "code"),
 )
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-@cache
-def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
-    out = []
-    for said, shown in FILLED:
-        parts = _PLACEHOLDER.split(said)
-        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-        out.append((re.compile(regex, re.DOTALL), shown))
-    return tuple(out)
-
-
-def callback_text(message: str | None) -> str:
-    """A callback refusal or a request's reason in the visitor's language."""
-    if not message:
+def callback_text(reason: str | None) -> str:
+    """A request's stored reason in the visitor's language (as stored if it is not a known one)."""
+    if not reason:
         return ""
-    if message in MESSAGES:
-        return gettext(MESSAGES[message])
-    for pattern, shown in _patterns():
-        match = pattern.fullmatch(message)
-        if match:
-            return gettext(shown, **{k: callback_text(v) if k == "reason" else v
-                                     for k, v in match.groupdict().items()})
-    return translate_message(message)
-
-
-def localize(error):
-    """The refusal with its message already in the visitor's language, for `pages.refuse`."""
-    error.message = callback_text(error.message)
-    return error
+    if reason in REASONS:
+        return gettext(REASONS[reason])
+    for before, after, shown, name in FILLED_REASONS:
+        if reason.startswith(before) and reason.endswith(after) and len(reason) > len(before + after):
+            value = reason[len(before):len(reason) - len(after)]
+            return gettext(shown, **{name: callback_text(value) if name == "reason" else value})
+    return reason
 
 
 # -- the status page ---------------------------------------------------------------

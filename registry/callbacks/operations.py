@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from registry.callbacks import windows
 from registry.callbacks.models import OPEN_STATUSES, CallbackRequest
+from registry.core import messages
 from registry.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
@@ -41,17 +42,23 @@ def callable_number(merchant: Merchant) -> MerchantNumber | None:
     return next((n for n in merchant.numbers if n.status == "verified"), None)
 
 
-def unavailable_reason(merchant: Merchant) -> str | None:
-    """Why this store shows no callback button, or None if it shows one."""
+def unavailable_code(merchant: Merchant) -> str | None:
+    """Why this store shows no callback button (a `callback_unavailable.*` code), or None."""
     if merchant.status != "active":
-        return "This store is suspended and cannot take callback requests."
+        return "callback_unavailable.store_suspended"
     if callable_number(merchant) is None:
         if any(n.status == "suspended" for n in merchant.numbers):
-            return "This store's phone number is suspended."
-        return "This store has no verified phone number yet."
+            return "callback_unavailable.number_suspended"
+        return "callback_unavailable.no_number"
     if not any(merchant.business_hours.get(day) for day in merchant.business_hours):
-        return "This store has not set its business hours."
+        return "callback_unavailable.no_hours"
     return None
+
+
+def unavailable_reason(merchant: Merchant) -> str | None:
+    """The same in English words: a request's stored reason, the API's `unavailable_reason`."""
+    code = unavailable_code(merchant)
+    return messages.english(code) if code else None
 
 
 def allowed_intervals(merchant: Merchant, shopper: Shopper, policy: CallbackPolicy,
@@ -69,14 +76,13 @@ def offered_slots(merchant: Merchant, shopper: Shopper, policy: CallbackPolicy, 
 
 def _parse_time(value: object, name: str) -> datetime:
     if not isinstance(value, str) or len(value) > 40:
-        raise InvalidInput(f"'when.{name}' must be an ISO 8601 time with an offset.", field="when")
+        raise InvalidInput("invalid.when_not_text", field="when", part=name)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"'when.{name}' is not an ISO 8601 time.", field="when") from None
+        raise InvalidInput("invalid.when_not_iso", field="when", part=name) from None
     if moment.tzinfo is None:
-        raise InvalidInput(f"'when.{name}' needs a UTC offset, e.g. 2026-11-23T10:00:00+08:00.",
-                           field="when")
+        raise InvalidInput("invalid.when_no_offset", field="when", part=name)
     return as_utc(moment)
 
 
@@ -85,27 +91,27 @@ def parse_when(when: object, now: datetime) -> tuple[bool, datetime, datetime]:
     if when == "asap" or when is None:
         return True, now, now + windows.HORIZON
     if not isinstance(when, dict) or set(when) - {"start", "end"} or "start" not in when:
-        raise InvalidInput('\'when\' is "asap" or {"start": ..., "end": ...}.', field="when")
+        raise InvalidInput("invalid.when_shape", field="when")
     start = _parse_time(when["start"], "start")
     end = _parse_time(when["end"], "end") if when.get("end") is not None \
         else start + windows.SLOT_LENGTH
     if end <= start:
-        raise InvalidInput("The slot must end after it starts.", field="when")
+        raise InvalidInput("invalid.slot_order", field="when")
     if end <= now:
-        raise InvalidInput("That time has already passed.", field="when", code="in_the_past")
+        raise InvalidInput("in_the_past", field="when")
     if start > now + windows.HORIZON:
-        raise InvalidInput("Choose a time within the next 7 days.", field="when")
+        raise InvalidInput("invalid.too_far_ahead", field="when")
     return False, max(start, now), end
 
 
-def _text(value: object, name: str, limit: int) -> str | None:
+def _text(value: object, name: str, limit: int, too_long: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be text.", field=name, code="invalid_type")
+        raise InvalidInput("invalid_type.text", field=name, name=name)
     value = value.strip()
     if len(value) > limit:
-        raise InvalidInput(f"'{name}' must be at most {limit} characters.", field=name, code="too_long")
+        raise InvalidInput(too_long, field=name, limit=limit)
     return value or None
 
 
@@ -114,21 +120,18 @@ def _check_caps(shopper: Shopper, merchant: Merchant, policy: CallbackPolicy, no
         CallbackRequest.shopper_id == shopper.id, CallbackRequest.merchant_id == merchant.id,
         CallbackRequest.status.in_(OPEN_STATUSES)))
     if existing is not None:
-        raise Conflict("You already have an open callback request with this store.",
-                       code="duplicate_request", id=existing.id, status=existing.status)
+        raise Conflict("duplicate_request", id=existing.id, status=existing.status)
     open_count = db.session.scalar(select(func.count(CallbackRequest.id)).where(
         CallbackRequest.shopper_id == shopper.id, CallbackRequest.status.in_(OPEN_STATUSES)))
     if open_count >= policy.max_open_per_shopper:
-        raise RateLimited(f"You can have at most {policy.max_open_per_shopper} open callback requests; "
-                          "cancel one or wait for it to finish.", 3600, code="too_many_open_requests")
+        raise RateLimited("too_many_open_requests", 3600, limit=policy.max_open_per_shopper)
     day_ago = now - timedelta(days=1)
     today = list(db.session.scalars(select(CallbackRequest.created_at).where(
         CallbackRequest.shopper_id == shopper.id, CallbackRequest.created_at > day_ago)
         .order_by(CallbackRequest.created_at)))
     if len(today) >= policy.max_per_shopper_day:
         wait = (as_utc(today[-policy.max_per_shopper_day]) + timedelta(days=1) - now).total_seconds()
-        raise RateLimited("You have asked for too many callbacks today.", wait,
-                          code="too_many_requests_today")
+        raise RateLimited("too_many_requests_today", wait)
 
 
 def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref: object,
@@ -137,18 +140,17 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
     now = now or utcnow()
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound("No such store.")
+        raise NotFound("not_found.store")
     ensure_not_blocked(shopper)
-    reason = unavailable_reason(merchant)
-    if reason:
-        raise Conflict(reason, code="callback_unavailable")
+    unavailable = unavailable_code(merchant)
+    if unavailable:
+        raise Conflict(unavailable)
     asap, start, end = parse_when(when, now)
-    order_ref, note = _text(order_ref, "order_ref", MAX_ORDER_REF), _text(note, "note", MAX_NOTE)
+    order_ref = _text(order_ref, "order_ref", MAX_ORDER_REF, "too_long.order_ref")
+    note = _text(note, "note", MAX_NOTE, "too_long.note")
     due = windows.first_moment(allowed_intervals(merchant, shopper, policy, start, end), start)
     if due is None:
-        raise InvalidInput("That time is outside the store's business hours or your calling hours "
-                           f"({policy.shopper_call_hours} your time).", field="when",
-                           code="outside_hours")
+        raise InvalidInput("outside_hours", field="when", hours=policy.shopper_call_hours)
     _check_caps(shopper, merchant, policy, now)
     request = CallbackRequest(merchant_id=merchant.id, shopper_id=shopper.id, order_ref=order_ref,
                               note=note, asap=asap, window_start=start, window_end=end, due_at=due,
@@ -167,20 +169,20 @@ def visible_request(request_id: int, *, shopper_id: int | None = None, owner_id:
     """The request if the asker is its shopper, its merchant's owner or staff; else 404."""
     request = db.session.get(CallbackRequest, request_id)
     if request is None:
-        raise NotFound("No such callback request.")
+        raise NotFound("not_found.callback")
     if staff or (shopper_id is not None and request.shopper_id == shopper_id):
         return request
     if owner_id is not None:
         merchant = db.session.get(Merchant, request.merchant_id)
         if merchant is not None and merchant.owner_id == owner_id:
             return request
-    raise NotFound("No such callback request.")
+    raise NotFound("not_found.callback")
 
 
 def cancel(request: CallbackRequest, reason: str = "canceled by the shopper") -> CallbackRequest:
     """Cancel an open request. A call already under way is not cut off."""
     if request.status in ("calling", "connected"):
-        raise Conflict("The call is already under way.", code="call_in_progress")
+        raise Conflict("call_in_progress")
     if request.is_open:
         request.status, request.reason, request.ended_at = "canceled", reason, utcnow()
         request.lease_owner = request.lease_until = None

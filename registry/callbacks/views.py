@@ -21,22 +21,19 @@ from registry.callbacks.forms import (
     CallbackForm,
     CancelForm,
     callback_text,
-    localize,
     status_view,
     time_choices,
     zone_name,
 )
 from registry.core.errors import AppError, NotFound
 from registry.core.extensions import db
-from registry.core.pages import error_page, refuse, register_page_errors
+from registry.core.pages import refuse, register_page_errors
 from registry.merchants.models import Merchant
 from registry.merchants.operations import get_merchant
 from registry.shoppers.auth import current_shopper
 
 bp = Blueprint("callbacks", __name__)
 register_page_errors(bp)
-# Refusals raised outside a form (a request that is not yours) in the visitor's language.
-bp.register_error_handler(AppError, lambda error: error_page(localize(error)))
 bp.add_app_template_filter(callback_text, "callback_text")
 
 
@@ -54,7 +51,7 @@ def _request_context(merchant: Merchant, shopper, **extra) -> dict:
 def new(merchant_id: int):
     """Step 3: when to call, and optionally an order number and a note."""
     merchant = get_merchant(merchant_id)
-    if operations.unavailable_reason(merchant) is not None and request.method == "GET":
+    if operations.unavailable_code(merchant) is not None and request.method == "GET":
         return redirect(url_for("public.store", merchant_id=merchant.id))  # it says why
     shopper = current_shopper()
     if shopper is None:
@@ -66,7 +63,7 @@ def new(merchant_id: int):
                                                   form.order_ref.data, form.note.data, _policy())
         except AppError as error:
             existing = error.extra.get("id") if error.code == "duplicate_request" else None
-            return refuse(localize(error), "callbacks/request.html", form, ("when",),
+            return refuse(error, "callbacks/request.html", form, ("when",),
                           **_request_context(merchant, shopper, existing_id=existing))
         db.session.commit()
         return redirect(url_for(".status", request_id=created.id))
@@ -78,7 +75,7 @@ def _own_request(request_id: int):
     """The request if this browser's shopper made it; otherwise 404, revealing nothing."""
     shopper = current_shopper()
     if shopper is None:
-        raise NotFound("No such callback request.")
+        raise NotFound("not_found.callback")
     return shopper, operations.visible_request(request_id, shopper_id=shopper.id)
 
 
@@ -104,7 +101,7 @@ def cancel(request_id: int):
     try:
         operations.cancel(callback)
     except AppError as error:
-        return refuse(localize(error), "callbacks/status.html", None,
+        return refuse(error, "callbacks/status.html", None,
                       **_status_context(callback, shopper))
     db.session.commit()
     flash(_("Your callback request is canceled."), "success")

@@ -26,16 +26,16 @@ def _viewer():
         store = merchant_of(current_user.id)
         if store is not None:
             return "merchant", store
-        raise Forbidden("Only staff and merchants can read call records.")
+        raise Forbidden("forbidden.call_records")
     if current_shopper() is not None:
-        raise Forbidden("Only staff and merchants can read call records.")
-    raise Unauthorized("Sign in or send a valid bearer token.")
+        raise Forbidden("forbidden.call_records")
+    raise Unauthorized("unauthorized")
 
 
 def _staff():
     role, user = _viewer()
     if role != "staff":
-        raise Forbidden("This needs a staff account.")
+        raise Forbidden("forbidden.needs_staff")
     return user
 
 
@@ -55,7 +55,7 @@ def _visible_record(record_id: int) -> tuple[str, CallRecord]:
     role, who = _viewer()
     record = db.session.get(CallRecord, record_id)
     if record is None or (role == "merchant" and record.merchant_id != who.id):
-        raise NotFound("No such call record.")
+        raise NotFound("not_found.call_record")
     return role, record
 
 
@@ -89,9 +89,9 @@ def file_complaint():
         item = complaints.file_by_merchant(current_user.id, body.get("call_record_id"),
                                            body.get("category"), body.get("text"))
     elif current_user.is_authenticated:
-        raise Forbidden("Staff handle complaints; they do not file them.")
+        raise Forbidden("forbidden.staff_do_not_file")
     else:
-        raise Unauthorized("Sign in or prove your phone number.")
+        raise Unauthorized("unauthorized.sign_in_or_prove")
     db.session.commit()
     return jsonify(complaint(item)), 201
 
@@ -108,7 +108,7 @@ def list_complaints():
     elif shopper is not None:
         items = complaints.complaints_for(shopper_id=shopper.id, status=status)
     else:
-        raise Unauthorized("Sign in or prove your phone number.")
+        raise Unauthorized("unauthorized.sign_in_or_prove")
     return jsonify({"items": [complaint(c) for c in items], "next": None})
 
 

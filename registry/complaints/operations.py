@@ -22,11 +22,11 @@ MAX_TEXT = 2000
 
 def _clean(category: object, text: object) -> tuple[str, str]:
     if category not in COMPLAINT_CATEGORIES:
-        raise InvalidInput(f"Choose a category: {', '.join(COMPLAINT_CATEGORIES)}.", field="category")
+        raise InvalidInput("invalid.category", field="category", values=", ".join(COMPLAINT_CATEGORIES))
     if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("Say what happened.", field="text")
+        raise InvalidInput("invalid.complaint_text", field="text")
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"The text must be at most {MAX_TEXT} characters.", field="text")
+        raise InvalidInput("invalid.complaint_text_long", field="text", limit=MAX_TEXT)
     return category, text.strip()
 
 
@@ -34,19 +34,19 @@ def _target(call_record_id: object, callback_request_id: object):
     record = request = None
     if call_record_id is not None:
         if not isinstance(call_record_id, int) or isinstance(call_record_id, bool):
-            raise InvalidInput("'call_record_id' must be a number.", field="call_record_id")
+            raise InvalidInput("invalid.not_a_number", field="call_record_id", name="call_record_id")
         record = db.session.get(CallRecord, call_record_id)
         if record is None:
-            raise NotFound("No such call.", field="call_record_id")
+            raise NotFound("not_found.call", field="call_record_id")
     if callback_request_id is not None:
         if not isinstance(callback_request_id, int) or isinstance(callback_request_id, bool):
-            raise InvalidInput("'callback_request_id' must be a number.", field="callback_request_id")
+            raise InvalidInput("invalid.not_a_number", field="callback_request_id",
+                               name="callback_request_id")
         request = db.session.get(CallbackRequest, callback_request_id)
         if request is None:
-            raise NotFound("No such callback request.", field="callback_request_id")
+            raise NotFound("not_found.callback", field="callback_request_id")
     if record is None and request is None:
-        raise InvalidInput("Say which call or callback request the complaint is about.",
-                           field="call_record_id")
+        raise InvalidInput("invalid.complaint_subject", field="call_record_id")
     return record, request
 
 
@@ -56,12 +56,12 @@ def file_by_shopper(shopper: Shopper, call_record_id: object, callback_request_i
     category, text = _clean(category, text)
     record, request = _target(call_record_id, callback_request_id)
     if request is not None and request.shopper_id != shopper.id:
-        raise NotFound("No such callback request.", field="callback_request_id")
+        raise NotFound("not_found.callback", field="callback_request_id")
     if record is not None and shopper.phone_hash not in (record.from_hash, record.to_hash):
-        raise NotFound("No such call.", field="call_record_id")
+        raise NotFound("not_found.call", field="call_record_id")
     merchant_id = request.merchant_id if request is not None else record.merchant_id
     if merchant_id is None:
-        raise InvalidInput("That call is not linked to a store.", field="call_record_id")
+        raise InvalidInput("invalid.call_without_store", field="call_record_id")
     complaint = Complaint(filed_by="shopper", shopper_id=shopper.id, merchant_id=merchant_id,
                           call_record_id=record.id if record else None,
                           callback_request_id=request.id if request else None, category=category, text=text)
@@ -76,7 +76,7 @@ def file_by_merchant(owner_id: int, call_record_id: object, category: object, te
     record, _ = _target(call_record_id, None)
     merchant = db.session.get(Merchant, record.merchant_id) if record.merchant_id else None
     if merchant is None or merchant.owner_id != owner_id:
-        raise NotFound("No such call.", field="call_record_id")
+        raise NotFound("not_found.call", field="call_record_id")
     complaint = Complaint(filed_by="merchant", merchant_id=merchant.id, call_record_id=record.id,
                           callback_request_id=record.callback_request_id, category=category, text=text)
     db.session.add(complaint)
@@ -87,13 +87,13 @@ def file_by_merchant(owner_id: int, call_record_id: object, category: object, te
 def get_complaint(complaint_id: int) -> Complaint:
     complaint = db.session.get(Complaint, complaint_id)
     if complaint is None:
-        raise NotFound("No such complaint.")
+        raise NotFound("not_found.complaint")
     return complaint
 
 
 def assign(complaint: Complaint, staff_id: int) -> Complaint:
     if complaint.status == "resolved":
-        raise Conflict("This complaint is already resolved.", code="resolved")
+        raise Conflict("resolved")
     complaint.status, complaint.assignee_id = "assigned", staff_id
     audit(staff_id, "assign", f"complaint:{complaint.id}")
     db.session.flush()
@@ -131,7 +131,7 @@ def suspend_merchant_numbers(merchant_id: int, staff_id: int, reason: str) -> in
 def block_shopper(shopper_id: int, staff_id: int, reason: str) -> None:
     shopper = db.session.get(Shopper, shopper_id)
     if shopper is None:
-        raise NotFound("No such shopper.")
+        raise NotFound("not_found.shopper")
     shopper.blocked_at, shopper.blocked_reason = utcnow(), reason
     _end_bindings(Binding.party_b_hash == shopper.phone_hash, "shopper blocked")
     _cancel_open(CallbackRequest.shopper_id == shopper.id, "This number may no longer request callbacks.")
@@ -142,15 +142,15 @@ def block_shopper(shopper_id: int, staff_id: int, reason: str) -> None:
 def resolve(complaint: Complaint, staff_id: int, action: object, resolution: object) -> Complaint:
     """Close a complaint, taking the chosen action against the merchant or shopper."""
     if complaint.status == "resolved":
-        raise Conflict("This complaint is already resolved.", code="resolved")
+        raise Conflict("resolved")
     if action not in ACTIONS:
-        raise InvalidInput(f"Choose an action: {', '.join(ACTIONS)}.", field="action")
+        raise InvalidInput("invalid.action", field="action", values=", ".join(ACTIONS))
     resolution = require_reason(resolution)
     if action == "suspend_number":
         suspend_merchant_numbers(complaint.merchant_id, staff_id, resolution)
     elif action == "block_shopper":
         if complaint.shopper_id is None:
-            raise InvalidInput("This complaint names no shopper to block.", field="action")
+            raise InvalidInput("invalid.no_shopper_to_block", field="action")
         block_shopper(complaint.shopper_id, staff_id, resolution)
     complaint.status, complaint.action, complaint.resolution = "resolved", action, resolution
     complaint.resolved_at, complaint.assignee_id = utcnow(), complaint.assignee_id or staff_id

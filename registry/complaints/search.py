@@ -18,6 +18,7 @@ from registry.core.phones import get_cipher, parse_phone
 from registry.core.timeutil import as_utc
 
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+MAX_FILTER_TEXT = 64
 FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
            "until", "has_complaint", "cursor", "per_page")
 
@@ -51,7 +52,7 @@ def _int(args: Mapping, name: str, minimum: int = 1) -> int | None:
     if raw in (None, ""):
         return None
     if not str(raw).isdigit() or int(raw) < minimum:
-        raise InvalidInput(f"'{name}' must be a whole number of at least {minimum}.", field=name)
+        raise InvalidInput("invalid.whole_number", field=name, name=name, minimum=minimum)
     return int(raw)
 
 
@@ -62,14 +63,14 @@ def _time(args: Mapping, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(raw)[:40])
     except ValueError:
-        raise InvalidInput(f"'{name}' must be an ISO 8601 time with an offset.", field=name) from None
+        raise InvalidInput("invalid.time_format", field=name, name=name) from None
     if moment.tzinfo is None:
         if len(str(raw)) == 10:  # a plain date: midnight UTC
             moment = moment.replace(tzinfo=UTC)
         else:
-            raise InvalidInput(f"'{name}' needs a UTC offset, e.g. +08:00.", field=name)
+            raise InvalidInput("invalid.time_offset", field=name, name=name)
     if not EARLIEST <= moment <= LATEST:
-        raise InvalidInput(f"'{name}' must lie between 2000 and 2100.", field=name)
+        raise InvalidInput("invalid.time_range", field=name, name=name)
     return as_utc(moment)
 
 
@@ -78,7 +79,7 @@ def _choice(args: Mapping, name: str, allowed) -> str | None:
     if raw in (None, ""):
         return None
     if raw not in allowed:
-        raise InvalidInput(f"'{name}' must be one of: {', '.join(allowed)}.", field=name)
+        raise InvalidInput("invalid.choice", field=name, name=name, values=", ".join(allowed))
     return raw
 
 
@@ -93,14 +94,14 @@ def parse_search(args: Mapping, default_region: str, max_per_page: int) -> CallS
         proxy = parse_phone(proxy, default_region, field="proxy_number").e164
     since, until = _time(args, "since"), _time(args, "until")
     if since and until and until < since:
-        raise InvalidInput("'until' is before 'since'.", field="until")
+        raise InvalidInput("invalid.until_before_since", field="until")
     complaint = args.get("has_complaint")
     if complaint not in (None, "", "true", "false", "1", "0"):
-        raise InvalidInput("'has_complaint' is true or false.", field="has_complaint")
+        raise InvalidInput("invalid.has_complaint", field="has_complaint")
     text = {name: (args.get(name) or None) for name in ("call_sid", "order_ref")}
     for name, value in text.items():
-        if value is not None and len(value) > 64:
-            raise InvalidInput(f"'{name}' is at most 64 characters.", field=name)
+        if value is not None and len(value) > MAX_FILTER_TEXT:
+            raise InvalidInput("invalid.filter_too_long", field=name, name=name, limit=MAX_FILTER_TEXT)
     return CallSearch(
         merchant_id=_int(args, "merchant_id"), phone_hash=phone_hash, proxy_number=proxy or None,
         call_sid=text["call_sid"], order_ref=text["order_ref"], kind=_choice(args, "kind", KINDS),
@@ -124,7 +125,7 @@ def decode_cursor(value: object) -> tuple[datetime, int] | None:
         moment, _, record_id = text.partition("|")
         return as_utc(datetime.fromisoformat(moment)), int(record_id)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("'cursor' is not one this API gave out.", field="cursor") from None
+        raise InvalidInput("invalid.cursor", field="cursor") from None
 
 
 def _complaint_exists():

@@ -28,8 +28,7 @@ from registry.complaints.operations import MAX_TEXT
 from registry.complaints.search import CallSearch, decode_cursor, search
 from registry.core.errors import AppError, InvalidInput, NotFound
 from registry.core.extensions import db
-from registry.core.i18n import N_, translate_message
-from registry.core.pages import error_page, refuse, register_page_errors, render_form
+from registry.core.pages import refuse, register_page_errors, render_form
 from registry.merchants.models import Merchant
 from registry.merchants.operations import merchant_of
 from registry.shoppers.auth import current_shopper
@@ -45,27 +44,6 @@ CATEGORIES = {
     "other": _l("Something else"),
 }
 PER_PAGE = 25
-# What the complaint operations say (in English, for the API) -> what the pages say.
-MESSAGES = {
-    "Say what happened.": N_("Say what happened."),
-    f"The text must be at most {MAX_TEXT} characters.": N_("Please keep it under 2000 characters."),
-    "No such call.": N_("No such call."),
-    "No such callback request.": N_("No such callback request."),
-    "That call is not linked to a store.": N_("That call is not linked to a store."),
-}
-
-
-def _localize(error: AppError) -> AppError:
-    if error.message in MESSAGES:
-        error.message = _(MESSAGES[error.message])
-    elif error.field == "category":
-        error.message = _("Choose what went wrong.")
-    else:
-        error.message = translate_message(error.message)
-    return error
-
-
-bp.register_error_handler(AppError, lambda error: error_page(_localize(error)))
 
 
 class ComplaintForm(FlaskForm):
@@ -79,7 +57,7 @@ class ComplaintForm(FlaskForm):
 def _store() -> Merchant:
     store = merchant_of(current_user.id)
     if store is None:
-        raise NotFound("No such store.")
+        raise NotFound("not_found.store")
     return store
 
 
@@ -103,7 +81,7 @@ def history():
 def _own_record(record_id: int, store: Merchant) -> CallRecord:
     record = db.session.get(CallRecord, record_id)
     if record is None or record.merchant_id != store.id:
-        raise NotFound("No such call.")
+        raise NotFound("not_found.call")
     return record
 
 
@@ -119,7 +97,7 @@ def merchant_complaint(record_id: int):
         try:
             complaints.file_by_merchant(current_user.id, record.id, form.category.data, form.text.data)
         except AppError as error:
-            return refuse(_localize(error), "complaints/merchant_complaint.html", form, **context)
+            return refuse(error, "complaints/merchant_complaint.html", form, **context)
         db.session.commit()
         flash(_("Thank you. Complaint staff will look into this call."), "success")
         return redirect(url_for(".history"))
@@ -131,7 +109,7 @@ def shopper_complaint(request_id: int):
     """A shopper reports a problem with their callback (only their own; anyone else gets 404)."""
     shopper = current_shopper()
     if shopper is None:
-        raise NotFound("No such callback request.")
+        raise NotFound("not_found.callback")
     callback = callbacks.visible_request(request_id, shopper_id=shopper.id)
     store = db.session.get(Merchant, callback.merchant_id)
     form = ComplaintForm()
@@ -140,7 +118,7 @@ def shopper_complaint(request_id: int):
         try:
             complaints.file_by_shopper(shopper, None, callback.id, form.category.data, form.text.data)
         except AppError as error:
-            return refuse(_localize(error), "complaints/shopper_complaint.html", form, **context)
+            return refuse(error, "complaints/shopper_complaint.html", form, **context)
         db.session.commit()
         flash(_("Thank you. Complaint staff will look into it; you can follow your callback here."),
               "success")

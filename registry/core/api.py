@@ -14,10 +14,10 @@ MAX_TEXT_LENGTH = 200
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or 400 if the body is not one."""
     if not request.is_json:
-        raise BadRequest("Send a JSON body with Content-Type: application/json.", code="not_json")
+        raise BadRequest("not_json")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+        raise BadRequest("malformed_json")
     return body
 
 
@@ -28,14 +28,12 @@ def text_field(
     value = body.get(name)
     if value is None:
         if required:
-            raise InvalidInput(f"'{name}' is required.", field=name, code="required")
+            raise InvalidInput("required", field=name, name=name)
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be a string.", field=name, code="invalid_type")
+        raise InvalidInput("invalid_type", field=name, name=name)
     if len(value) > max_length:
-        raise InvalidInput(
-            f"'{name}' must be at most {max_length} characters.", field=name, code="too_long"
-        )
+        raise InvalidInput("too_long", field=name, name=name, limit=max_length)
     if required and not value.strip():
-        raise InvalidInput(f"'{name}' must not be empty.", field=name, code="required")
+        raise InvalidInput("required.not_empty", field=name, name=name)
     return value

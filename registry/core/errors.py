@@ -1,11 +1,15 @@
 """Refusals the operations raise, and how they reach the client.
 
-Operations raise an `AppError` subclass; the API answers it as
-`{"error": {"code", "message", "field", ...}}` with its HTTP status, and the
-HTML views show its message on the form again. Nothing stored is changed by
-a refused request: the session is rolled back, except for rows an operation
-marks as a record of the refusal itself (`keeps_audit`), such as a failed
-code check, which must count towards the limits.
+Operations raise an `AppError` subclass with a code from the catalogue
+(`registry.core.messages`) and the values its message needs, never the
+words: `InvalidInput("too_long", field="note", name="note", limit=500)`.
+The subclass sets the HTTP status. The API answers
+`{"error": {"code", "reason", "message", "field", ...params}}`, the message
+in the request's language; the HTML views show `messages.render(error)` on
+the form again. Nothing stored is changed by a refused request: the session
+is rolled back, except for rows an operation marks as a record of the
+refusal itself (`keeps_audit`), such as a failed code check, which must
+count towards the limits.
 """
 
 from __future__ import annotations
@@ -16,38 +20,46 @@ import math
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from registry.core import messages
 from registry.core.extensions import db
 
 log = logging.getLogger(__name__)
 
 
 class AppError(Exception):
-    status = 400
-    code = "bad_request"
+    """A refusal: a catalogue key (`code` or `code.detail`), the field it is about, its values."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        keeps_audit: bool = False,
-        **extra,
-    ):
-        super().__init__(message)
-        self.message = message
+    status = 400
+
+    def __init__(self, key: str, *, field: str | None = None, keeps_audit: bool = False, **params):
+        super().__init__(key)
+        self.key = messages.check_key(key)
+        self.code = messages.public_code(key)
         self.field = field
-        if code:
-            self.code = code
         self.keeps_audit = keeps_audit
-        self.extra = extra
+        self.params = params
+
+    @property
+    def extra(self) -> dict:
+        """The values the refusal carries (an existing request's id, attempts left, ...)."""
+        return self.params
+
+    @property
+    def message(self) -> str:
+        """The message in the current language (English outside a request)."""
+        return messages.render_api(self)
+
+    def __str__(self) -> str:
+        return self.message
 
     def headers(self) -> dict[str, str]:
+        """Extra response headers (`Retry-After` for a rate limit)."""
         return {}
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message, "field": self.field}
-        body.update(self.extra)
+        """The JSON body: code, the exact reason, message, field, then the values."""
+        body = {"code": self.code, "reason": self.key, "message": self.message, "field": self.field}
+        body.update(self.params)
         return {"error": body}
 
 
@@ -57,41 +69,34 @@ class BadRequest(AppError):
 
 class InvalidInput(AppError):
     status = 422
-    code = "invalid"
 
 
 class Unauthorized(AppError):
     status = 401
-    code = "unauthorized"
 
 
 class Forbidden(AppError):
     status = 403
-    code = "forbidden"
 
 
 class NotFound(AppError):
     status = 404
-    code = "not_found"
 
 
 class Conflict(AppError):
     status = 409
-    code = "conflict"
 
 
 class ProviderUnavailable(AppError):
     status = 503
-    code = "provider_unavailable"
 
 
 class RateLimited(AppError):
     status = 429
-    code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: float, **kwargs):
+    def __init__(self, key: str, retry_after: float, **kwargs):
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(message, retry_after=self.retry_after, **kwargs)
+        super().__init__(key, retry_after=self.retry_after, **kwargs)
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
@@ -125,7 +130,7 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return api_error_response(error)
         settle_session(error)
-        return error.message, error.status, error.headers()
+        return messages.render(error), error.status, error.headers()
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

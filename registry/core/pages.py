@@ -2,8 +2,9 @@
 
 A view that calls an operation catches its `AppError` and hands it to
 `refuse`, which settles the session (rolling back, or committing the audit
-rows a refusal keeps), puts the translated message next to the field the
-error names, and renders the form again with the error's status code.
+rows a refusal keeps), puts the message (from the catalogue, in the
+visitor's language) next to the field the error names, and renders the
+form again with the error's status code.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 
+from registry.core import messages
 from registry.core.errors import AppError, settle_session
-from registry.core.i18n import translate_error
 
 FORM_ERROR = "_form"
 
@@ -48,7 +49,7 @@ def refuse(error: AppError, template: str, form: FlaskForm | None,
            extra_fields: tuple[str, ...] = (), **context):
     """Show `template` again with `error`'s message by the field it names."""
     settle_session(error)
-    message = translate_error(error)
+    message = messages.render(error)
     errors: dict[str, str] = {}
     if form is not None and error.field in form:
         form[error.field].errors = [*form[error.field].errors, message]
@@ -63,7 +64,7 @@ def refuse(error: AppError, template: str, form: FlaskForm | None,
 def error_page(error: AppError):
     """A refusal raised outside a form (not found, wrong role) as a page."""
     settle_session(error)
-    page = render_template("error.html", message=translate_error(error), status=error.status)
+    page = render_template("error.html", message=messages.render(error), status=error.status)
     return page, error.status, error.headers()
 
 

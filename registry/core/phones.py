@@ -39,14 +39,15 @@ LINE_TYPES = {
     PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
     PhoneNumberType.VOIP: "voip",
 }
+# Refused types by the `kind` key the refusal carries (worded in `core.messages`).
 REFUSED_TYPES = {
-    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
-    PhoneNumberType.SHARED_COST: "a shared-cost number",
-    PhoneNumberType.TOLL_FREE: "a toll-free number",
-    PhoneNumberType.UAN: "a universal access number",
-    PhoneNumberType.VOICEMAIL: "a voicemail number",
-    PhoneNumberType.PERSONAL_NUMBER: "a personal (follow-me) number",
-    PhoneNumberType.PAGER: "a pager number",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+    PhoneNumberType.PAGER: "pager",
 }
 # Characters people type around digits: spaces, dashes, dots, brackets,
 # slashes and a leading plus. Anything else (letters above all) is refused
@@ -57,20 +58,24 @@ ALLOWED_PUNCTUATION = set(" \t-–—.()/+\u00a0\u3000（）－＋．")
 
 _Parse = phonenumbers.NumberParseException
 PARSE_ERRORS = {
-    _Parse.INVALID_COUNTRY_CODE: "That country code does not exist; start with + and the "
-    "country code, e.g. +86.",
-    _Parse.TOO_SHORT_NSN: "That number is too short.",
-    _Parse.TOO_SHORT_AFTER_IDD: "That number is too short.",
-    _Parse.TOO_LONG: "That number is too long.",
-    None: "That is not a phone number we can read; check the digits and the country code.",
+    _Parse.INVALID_COUNTRY_CODE: "impossible_number.country_code",
+    _Parse.TOO_SHORT_NSN: "impossible_number.too_short",
+    _Parse.TOO_SHORT_AFTER_IDD: "impossible_number.too_short",
+    _Parse.TOO_LONG: "impossible_number.too_long",
+    None: "impossible_number",
+}
+POSSIBLE_ERRORS = {
+    phonenumbers.ValidationResult.TOO_SHORT: "impossible_number.too_short",
+    phonenumbers.ValidationResult.TOO_LONG: "impossible_number.too_long",
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "impossible_number.unknown_country",
 }
 
 
 class PhoneError(InvalidInput):
     """A phone number was refused (422); `message` is fit to show the user."""
 
-    def __init__(self, message: str, field: str = "number", code: str = "invalid_phone"):
-        super().__init__(message, field=field, code=code)
+    def __init__(self, key: str, field: str = "number", **params):
+        super().__init__(key, field=field, **params)
 
 
 @dataclass(frozen=True)
@@ -115,54 +120,35 @@ def parse_phone(raw: object, region: str = "CN", field: str = "number") -> Phone
     `region` is used for numbers typed without a leading `+`.
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise PhoneError("Enter a phone number.", field, "required")
+        raise PhoneError("required.phone", field)
     if not isinstance(raw, str):
-        raise PhoneError("The phone number must be text.", field, "invalid_type")
+        raise PhoneError("invalid_type.phone", field)
     if len(raw) > MAX_INPUT_LENGTH:
-        raise PhoneError("That is too long to be a phone number.", field, "too_long")
+        raise PhoneError("too_long.phone", field)
     text = normalise_digits(raw).strip()
     bad = sorted({c for c in text if not c.isdigit() and c not in ALLOWED_PUNCTUATION})
     if bad:
         shown = "".join(bad[:5])
-        raise PhoneError(
-            f"A phone number may contain only digits, spaces, dashes and a leading +; "
-            f"remove {shown!r}.",
-            field,
-            "invalid_characters",
-        )
+        raise PhoneError("invalid_characters", field, chars=repr(shown))
     if any(not c.isascii() for c in text if c.isdigit()):
-        raise PhoneError("That is not a phone number.", field, "invalid_characters")
+        raise PhoneError("invalid_characters.not_ascii", field)
     if "+" in text.lstrip("+＋ ") or "＋" in text.lstrip("+＋ "):
-        raise PhoneError("A + may only stand at the start of the number.", field)
+        raise PhoneError("invalid_phone.plus_inside", field)
     region = (region or "CN").upper()
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise PhoneError(PARSE_ERRORS.get(exc.error_type, PARSE_ERRORS[None]), field,
-                         "impossible_number") from None
+        raise PhoneError(PARSE_ERRORS.get(exc.error_type, PARSE_ERRORS[None]), field) from None
     if not phonenumbers.is_possible_number(parsed):
         reason = phonenumbers.is_possible_number_with_reason(parsed)
-        message = {
-            phonenumbers.ValidationResult.TOO_SHORT: "That number is too short.",
-            phonenumbers.ValidationResult.TOO_LONG: "That number is too long.",
-            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "That country code does not exist.",
-        }.get(reason, "That number has the wrong length.")
-        raise PhoneError(message, field, "impossible_number")
+        raise PhoneError(POSSIBLE_ERRORS.get(reason, "impossible_number.wrong_length"), field)
     if not phonenumbers.is_valid_number(parsed):
-        raise PhoneError("That number does not exist in its country's numbering plan.", field)
+        raise PhoneError("invalid_phone.not_in_plan", field)
     number_type = phonenumbers.number_type(parsed)
     if number_type in REFUSED_TYPES:
-        raise PhoneError(
-            f"That is {REFUSED_TYPES[number_type]}; enter a mobile or landline number.",
-            field,
-            "refused_number_type",
-        )
+        raise PhoneError("refused_number_type", field, kind=REFUSED_TYPES[number_type])
     if number_type not in LINE_TYPES:
-        raise PhoneError(
-            "We cannot tell what kind of line that is; enter a mobile or landline number.",
-            field,
-            "refused_number_type",
-        )
+        raise PhoneError("refused_number_type.unknown", field)
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     region_code = phonenumbers.region_code_for_number(parsed) or region
     return PhoneNumber(e164=e164, region=region_code, line_type=LINE_TYPES[number_type])

@@ -17,11 +17,13 @@ from registry.telephony import TelephonyGateway
 
 def _parse_proxy(raw: str) -> tuple[str, str]:
     if not raw.strip().startswith("+"):
-        raise InvalidInput(f"{raw!r}: give proxy numbers in E.164, e.g. +8613900000001.", field="number")
+        raise InvalidInput("invalid.pool_format", field="number", number=repr(raw))
     try:
         phone = parse_phone(raw, field="number")
     except PhoneError as exc:
-        raise InvalidInput(f"{raw!r}: {exc.message}", field="number") from None
+        # The phone refusal goes along as a key (`problem`) and is worded with the pool's.
+        raise InvalidInput("invalid.pool_number", field="number", **exc.params, number=repr(raw),
+                           problem=exc.key) from None
     return phone.e164, phone.region
 
 
@@ -30,9 +32,9 @@ def add_proxy_number(raw: str, *, shared: bool = False, cap: int | None = None,
     """Put a number the platform owns into the pool."""
     e164, country = _parse_proxy(raw)
     if cap is not None and cap < 1:
-        raise InvalidInput("The cap must be at least 1.", field="cap")
+        raise InvalidInput("invalid.pool_cap", field="cap")
     if db.session.scalar(select(ProxyNumber.id).where(ProxyNumber.e164 == e164)) is not None:
-        raise Conflict(f"{e164} is already in the pool.", field="number")
+        raise Conflict("conflict.in_pool", field="number", number=e164)
     proxy = ProxyNumber(e164=e164, country=country, shared=shared, cap=cap, provider_sid=provider_sid)
     db.session.add(proxy)
     db.session.flush()
@@ -61,7 +63,7 @@ def retire(raw: str) -> ProxyNumber:
     e164, _ = _parse_proxy(raw)
     proxy = db.session.scalar(select(ProxyNumber).where(ProxyNumber.e164 == e164))
     if proxy is None:
-        raise NotFound(f"{e164} is not in the pool.", field="number")
+        raise NotFound("not_found.pool_number", field="number", number=e164)
     proxy.status, proxy.retired_at = "retired", proxy.retired_at or utcnow()
     db.session.flush()
     return proxy

@@ -17,10 +17,9 @@ DEFAULT_BUSINESS_HOURS = {
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
 
 
-def _minutes(value: object, where: str) -> int:
+def _minutes(value: object, day: str) -> int:
     if not isinstance(value, str) or not _TIME.fullmatch(value):
-        raise InvalidInput(f"{where}: times are \"HH:MM\" from 00:00 to 24:00.",
-                           field="business_hours")
+        raise InvalidInput("invalid.hours_time", field="business_hours", day=day)
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -28,33 +27,30 @@ def _minutes(value: object, where: str) -> int:
 def parse_business_hours(value: object) -> dict[str, list[list[str]]]:
     """Validate a week of opening hours; every day must be present."""
     if not isinstance(value, dict):
-        raise InvalidInput("Business hours must be an object with the days mon to sun.",
-                           field="business_hours")
+        raise InvalidInput("invalid.hours_object", field="business_hours")
     unknown = sorted(set(value) - set(DAYS), key=str)
     if unknown:
-        raise InvalidInput(f"Unknown day {unknown[0]!r}; use mon, tue, wed, thu, fri, sat, sun.",
-                           field="business_hours")
+        raise InvalidInput("invalid.hours_unknown_day", field="business_hours", value=repr(unknown[0]))
     week: dict[str, list[list[str]]] = {}
     for day in DAYS:
         ranges = value.get(day, [])
         if not isinstance(ranges, list) or len(ranges) > MAX_RANGES_PER_DAY:
-            raise InvalidInput(f"{day}: give a list of at most {MAX_RANGES_PER_DAY} "
-                               "[start, end] pairs.", field="business_hours")
+            raise InvalidInput("invalid.hours_too_many", field="business_hours", day=day,
+                               limit=MAX_RANGES_PER_DAY)
         spans = []
         for pair in ranges:
             if not isinstance(pair, list) or len(pair) != 2:
-                raise InvalidInput(f"{day}: each range is a [start, end] pair.",
-                                   field="business_hours")
+                raise InvalidInput("invalid.hours_pair", field="business_hours", day=day)
             start, end = _minutes(pair[0], day), _minutes(pair[1], day)
             if start >= end:
-                raise InvalidInput(f"{day}: {pair[0]} to {pair[1]} ends before it starts.",
-                                   field="business_hours")
+                raise InvalidInput("invalid.hours_order", field="business_hours", day=day,
+                                   start=pair[0], end=pair[1])
             spans.append((start, end, pair))
         spans.sort()
         for (_, end, _), (start, _, pair) in zip(spans, spans[1:], strict=False):
             if start < end:
-                raise InvalidInput(f"{day}: the range starting {pair[0]} overlaps another.",
-                                   field="business_hours")
+                raise InvalidInput("invalid.hours_overlap", field="business_hours", day=day,
+                                   start=pair[0])
         week[day] = [list(pair) for _, _, pair in spans]
     return week
 
@@ -67,11 +63,11 @@ def _known_timezones() -> frozenset[str]:
 def parse_timezone(value: object) -> str:
     """An IANA time zone name such as `Asia/Shanghai`."""
     if not isinstance(value, str) or value not in _known_timezones():
-        raise InvalidInput("Choose a time zone such as Asia/Shanghai.", field="timezone")
+        raise InvalidInput("invalid.timezone", field="timezone")
     try:
         ZoneInfo(value)
     except ZoneInfoNotFoundError:
-        raise InvalidInput("Choose a time zone such as Asia/Shanghai.", field="timezone") from None
+        raise InvalidInput("invalid.timezone", field="timezone") from None
     return value
 
 

@@ -25,14 +25,17 @@ from registry.verification.policy import Requester, VerificationPolicy
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 60
 MAX_NUMBERS_PER_MERCHANT = 10
+# Why a number lapsed, stored in `status_reason` (and shown by the API as it is).
+LAPSED_CLAIMED = "claimed by another store"
+LAPSED_EXPIRED = "verification expired; verify again"
 
 
 def _clean_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("Enter the store's name.", field="name")
+        raise InvalidInput("invalid.store_name", field="name")
     name = " ".join(name.split())
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The name must be at most {MAX_NAME_LENGTH} characters.", field="name")
+        raise InvalidInput("invalid.store_name_long", field="name", limit=MAX_NAME_LENGTH)
     return name
 
 
@@ -49,7 +52,7 @@ def create_merchant(owner_id: int, name: object, timezone: object = None,
         business_hours)
     existing = merchant_of(owner_id)
     if existing is not None:
-        raise Conflict("This account already has a store.", code="store_exists", id=existing.id)
+        raise Conflict("store_exists", id=existing.id)
     merchant = Merchant(owner_id=owner_id, name=name, timezone=timezone, business_hours=hours)
     db.session.add(merchant)
     db.session.flush()
@@ -69,7 +72,7 @@ def update_merchant(merchant: Merchant, name: object, timezone: object,
 def get_merchant(merchant_id: int) -> Merchant:
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound("No such store.")
+        raise NotFound("not_found.store")
     return merchant
 
 
@@ -77,14 +80,14 @@ def owned_merchant(merchant_id: int, owner_id: int) -> Merchant:
     """The store if `owner_id` owns it; otherwise 404, so existence is not revealed."""
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None or merchant.owner_id != owner_id:
-        raise NotFound("No such store.")
+        raise NotFound("not_found.store")
     return merchant
 
 
 def owned_number(number_id: int, owner_id: int) -> MerchantNumber:
     number = db.session.get(MerchantNumber, number_id)
     if number is None or number.merchant.owner_id != owner_id:
-        raise NotFound("No such number.")
+        raise NotFound("not_found.number")
     return number
 
 
@@ -93,20 +96,17 @@ def add_number(merchant: Merchant, raw_number: object, region: object = None,
     """Add a contact number to a store, unverified."""
     if region is not None and (not isinstance(region, str) or len(region) != 2
                                or not region.isalpha()):
-        raise InvalidInput("The region is a two-letter country code such as CN.", field="region")
+        raise InvalidInput("invalid.region", field="region")
     if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH):
-        raise InvalidInput(f"The label is text of at most {MAX_LABEL_LENGTH} characters.",
-                           field="label")
+        raise InvalidInput("invalid.label", field="label", limit=MAX_LABEL_LENGTH)
     phone = parse_phone(raw_number, region or default_region, field="number")
     number_hash = get_cipher().lookup_hash(phone.e164)
     existing = db.session.scalar(select(MerchantNumber).where(
         MerchantNumber.merchant_id == merchant.id, MerchantNumber.number_hash == number_hash))
     if existing is not None:
-        raise Conflict("This number is already on your store.", field="number",
-                       code="duplicate_number", id=existing.id)
+        raise Conflict("duplicate_number", field="number", id=existing.id)
     if len(merchant.numbers) >= MAX_NUMBERS_PER_MERCHANT:
-        raise InvalidInput(f"A store can have at most {MAX_NUMBERS_PER_MERCHANT} numbers.",
-                           field="number", code="too_many_numbers")
+        raise InvalidInput("too_many_numbers", field="number", limit=MAX_NUMBERS_PER_MERCHANT)
     number = MerchantNumber(
         merchant=merchant, e164=phone.e164, number_hash=number_hash, masked=phone.masked,
         region=phone.region, line_type=phone.line_type,
@@ -127,10 +127,9 @@ def choose_channel(number: MerchantNumber, requested: object) -> str:
     if requested is None:
         return number.default_channel
     if requested not in codes.CHANNELS:
-        raise InvalidInput("The channel must be 'sms' or 'call'.", field="channel")
+        raise InvalidInput("invalid.channel", field="channel")
     if requested == "sms" and number.default_channel == "call":
-        raise InvalidInput("This is a landline: it can get the code by a voice call, not SMS.",
-                           field="channel")
+        raise InvalidInput("invalid.landline_sms", field="channel")
     return requested
 
 
@@ -146,8 +145,7 @@ def start_verification(gateway: TelephonyGateway, number: MerchantNumber, channe
                        locale: str | None = None) -> SentCode:
     """Send a code to one of the merchant's numbers."""
     if number.status == "suspended":
-        raise Conflict("This number is suspended; contact support.", field="number",
-                       code="number_suspended")
+        raise Conflict("number_suspended", field="number")
     chosen = choose_channel(number, channel)
     codes.send_code(gateway, _target(number), chosen, requester, policy, locale)
     if number.status in ("unverified", "lapsed"):
@@ -162,8 +160,7 @@ def confirm_verification(gateway: TelephonyGateway, number: MerchantNumber, code
     """Check the code; on success the number is verified and any other store's
     claim on the same number lapses."""
     if number.status == "suspended":
-        raise Conflict("This number is suspended; contact support.", field="number",
-                       code="number_suspended")
+        raise Conflict("number_suspended", field="number")
     codes.check_code(gateway, _target(number), code, requester, policy)
     now = utcnow()
     # Another store's verified claim on this number lapses first, so the
@@ -172,7 +169,7 @@ def confirm_verification(gateway: TelephonyGateway, number: MerchantNumber, code
         update(MerchantNumber)
         .where(MerchantNumber.number_hash == number.number_hash, MerchantNumber.id != number.id,
                MerchantNumber.status == "verified")
-        .values(status="lapsed", status_reason="claimed by another store")
+        .values(status="lapsed", status_reason=LAPSED_CLAIMED)
         .execution_options(synchronize_session="fetch")
     )
     number.status, number.status_reason = "verified", None
@@ -187,7 +184,7 @@ def lapse_expired_verifications(now=None) -> int:
     result = db.session.execute(
         update(MerchantNumber)
         .where(MerchantNumber.status == "verified", MerchantNumber.reverify_at <= now)
-        .values(status="lapsed", status_reason="verification expired; verify again")
+        .values(status="lapsed", status_reason=LAPSED_EXPIRED)
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()

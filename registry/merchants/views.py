@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from registry.accounts.auth import merchant_required
@@ -35,6 +36,18 @@ from registry.verification.policy import Requester, VerificationPolicy
 
 bp = Blueprint("merchants", __name__, url_prefix="/merchant")
 register_page_errors(bp)
+
+# The words for a lapsed number's stored reason; anything else is shown as stored.
+LAPSE_REASONS = {
+    operations.LAPSED_CLAIMED: _l("claimed by another store"),
+    operations.LAPSED_EXPIRED: _l("verification expired; verify again"),
+}
+
+
+@bp.app_template_filter("lapse_reason")
+def lapse_reason(reason: str) -> str:
+    """A lapsed number's reason in the merchant's language."""
+    return str(LAPSE_REASONS.get(reason, reason))
 
 
 def _requester() -> Requester:

@@ -39,7 +39,7 @@ def shopper_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_shopper() is None:
-            raise Unauthorized("Prove your phone number first (shopper token or session).")
+            raise Unauthorized("unauthorized.prove_phone")
         return view(*args, **kwargs)
 
     return wrapped

@@ -78,4 +78,4 @@ def shopper_for_token(token: str) -> Shopper | None:
 
 def ensure_not_blocked(shopper: Shopper) -> None:
     if shopper.blocked_at is not None:
-        raise Forbidden("This number may not request callbacks.", code="shopper_blocked")
+        raise Forbidden("shopper_blocked")

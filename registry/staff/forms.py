@@ -1,4 +1,4 @@
-"""What the staff console asks and says: its forms, and the call log's words in the staff's language.
+"""What the staff console asks and says: its forms and the call log's words in the staff's language.
 
 The search form is a plain GET form whose field names are the API's filter
 names, so `registry.complaints.search.parse_search` checks it exactly as it
@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache
 from urllib.parse import urlencode
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from registry.audit.operations import MIN_REASON
-from registry.core.i18n import N_, translate_message
 from registry.core.timeutil import as_utc
 
 FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
@@ -110,60 +107,3 @@ class ResolveForm(FlaskForm):
 def utc_time(value: datetime | None) -> str:
     """`2026-11-23 02:15:07 UTC`; staff compare times across zones, so the console speaks UTC."""
     return as_utc(value).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "—"
-
-
-# What the call log's operations say (in English, for the API) -> what the console says.
-MESSAGES = {
-    "'until' is before 'since'.": N_("The end date is before the start date."),
-    "'has_complaint' is true or false.": N_("Choose with or without a complaint."),
-    "Give a reason of at least 10 characters; it is kept in the audit log.":
-        N_("Give a reason of at least 10 characters; it is kept in the audit log."),
-    "The reason must be at most 500 characters.": N_("The reason must be at most 500 characters."),
-    "Say which number to reveal: 'from' or 'to'.": N_("Choose which number to reveal."),
-    "That leg has no number to reveal.": N_("That leg has no number to reveal."),
-    "No such call record.": N_("No such call record."),
-    "No such complaint.": N_("No such complaint."),
-    "No such callback request.": N_("No such callback request."),
-    "This complaint is already resolved.": N_("This complaint is already resolved."),
-    "This complaint names no shopper to block.": N_("This complaint names no shopper to block."),
-    "No such shopper.": N_("No such shopper."),
-    "Choose a value from the list.": N_("Choose a value from the list."),
-    "Recordings are not stored on this server.": N_("Recordings are not stored on this server."),
-    "This call has no stored recording.": N_("This call has no stored recording."),
-}
-# (the operation's words with `%(name)s` for a value, the console's) for filters refused by name.
-FILLED = (
-    ("'%(name)s' must be a whole number of at least %(n)s.", N_("Enter a whole number.")),
-    ("'%(name)s' must be an ISO 8601 time with an offset.", N_("Enter a date as YYYY-MM-DD.")),
-    ("'%(name)s' needs a UTC offset, e.g. +08:00.", N_("Enter a date as YYYY-MM-DD.")),
-    ("'%(name)s' must lie between 2000 and 2100.", N_("Enter a date between 2000 and 2100.")),
-    ("'%(name)s' must be one of: %(values)s.", N_("Choose a value from the list.")),
-    ("'%(name)s' is at most 64 characters.", N_("At most 64 characters.")),
-    ("Choose an action: %(values)s.", N_("Choose an action.")),
-)
-
-
-@cache
-def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
-    out = []
-    for said, shown in FILLED:
-        parts = re.split(r"%\((\w+)\)s", said)
-        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-        out.append((re.compile(regex, re.DOTALL), shown))
-    return tuple(out)
-
-
-def console_text(message: str) -> str:
-    """An operation's refusal in the staff's language (phone refusals through `translate_message`)."""
-    if message in MESSAGES:
-        return gettext(MESSAGES[message])
-    for pattern, shown in _patterns():
-        if pattern.fullmatch(message):
-            return gettext(shown)
-    return translate_message(message)
-
-
-def localize(error):
-    """The refusal with its message in the staff's language, for `pages.refuse`."""
-    error.message = console_text(error.message)
-    return error

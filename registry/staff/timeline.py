@@ -66,7 +66,7 @@ def call_page(record_id: int) -> CallPage:
     """A leg with its events, its store and the complaints about it (404 if there is none)."""
     record = db.session.get(CallRecord, record_id)
     if record is None:
-        raise NotFound("No such call record.")
+        raise NotFound("not_found.call_record")
     merchant = db.session.get(Merchant, record.merchant_id) if record.merchant_id else None
     return CallPage(record, events_of([record.call_sid]), merchant, complaints_about(record))
 
@@ -122,7 +122,7 @@ def request_timeline(request_id: int) -> RequestTimeline:
     """A callback request, every attempt, leg, status event and binding, in time order."""
     request = db.session.get(CallbackRequest, request_id)
     if request is None:
-        raise NotFound("No such callback request.")
+        raise NotFound("not_found.callback")
     sids = {s for a in request.attempts for s in (a.merchant_call_sid, a.shopper_call_sid) if s}
     legs = list(db.session.scalars(select(CallRecord).where(or_(
         CallRecord.callback_request_id == request.id, CallRecord.call_sid.in_(sorted(sids))))

@@ -34,7 +34,7 @@ from registry.complaints.models import COMPLAINT_STATUSES
 from registry.complaints.search import parse_search, search
 from registry.core.errors import AppError, Forbidden, InvalidInput, NotFound
 from registry.core.extensions import db
-from registry.core.pages import error_page, refuse, register_page_errors
+from registry.core.pages import refuse, register_page_errors
 from registry.core.phones import format_international
 from registry.shoppers.auth import current_shopper
 from registry.shoppers.models import Shopper
@@ -48,14 +48,12 @@ from registry.staff.forms import (
     RevealForm,
     SearchForm,
     filter_query,
-    localize,
     search_args,
     utc_time,
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 register_page_errors(bp)
-bp.register_error_handler(AppError, lambda error: error_page(localize(error)))
 bp.add_app_template_filter(utc_time, "utc_time")
 
 
@@ -68,7 +66,7 @@ def _labels() -> dict:
 def _shoppers_are_not_staff():
     """A browser signed in only as a shopper is refused, not sent to the staff login."""
     if not current_user.is_authenticated and current_shopper() is not None:
-        raise Forbidden("This needs a staff account.")
+        raise Forbidden("forbidden.needs_staff")
 
 
 def _criteria():
@@ -96,7 +94,7 @@ def calls():
     try:
         criteria = _criteria()
     except AppError as error:
-        return refuse(localize(error), "staff/calls.html", form, **context)
+        return refuse(error, "staff/calls.html", form, **context)
     records, cursor = search(criteria)
     audit(current_user.id, "search", None, None, criteria.described())
     html = render_template("staff/calls.html", form=form, errors={}, **{
@@ -113,7 +111,7 @@ def export_calls():
     try:
         criteria = _criteria()
     except AppError as error:
-        return refuse(localize(error), "staff/calls.html", SearchForm(request.args), records=[],
+        return refuse(error, "staff/calls.html", SearchForm(request.args), records=[],
                       next_cursor=None, filter_query=filter_query, max_rows=export.MAX_ROWS)
     result = export.export_calls(criteria, export.MAX_ROWS)
     audit(current_user.id, "export", None, None,
@@ -160,7 +158,7 @@ def reveal(record_id: int):
         number = reveal_call_number(current_user.id, record_id, form.side.data, form.reason.data)
     except AppError as error:
         page = timeline.call_page(record_id)
-        return refuse(localize(error), "staff/call.html", form, page=page, record=page.record,
+        return refuse(error, "staff/call.html", form, page=page, record=page.record,
                       event_detail=timeline.event_detail, revealed=None)
     db.session.commit()
     html = _call_page(record_id, RevealForm(formdata=None), {"side": form.side.data, "number": number})
@@ -173,14 +171,14 @@ def recording(record_id: int):
     """The leg's recording, streamed from local storage; audited as a listen."""
     record = db.session.get(CallRecord, record_id)
     if record is None:
-        raise NotFound("No such call record.")
+        raise NotFound("not_found.call_record")
     try:
         from registry.calllog.recordings import local_path
     except ImportError:
-        raise NotFound("Recordings are not stored on this server.") from None
+        raise NotFound("not_found.recordings_off") from None
     path = local_path(record)
     if path is None or not Path(path).is_file():
-        raise NotFound("This call has no stored recording.")
+        raise NotFound("not_found.recording")
     audit(current_user.id, "listen", f"call_record:{record.id}")
     db.session.commit()
     return send_file(path, conditional=True, max_age=0)
@@ -207,8 +205,9 @@ def complaint_list():
     """The complaint queue, filtered by status, newest first."""
     status = request.args.get("status") or None
     if status is not None and status not in COMPLAINT_STATUSES:
-        error = InvalidInput("Choose a value from the list.", field="status")
-        return refuse(localize(error), "staff/complaints.html", None, ("status",), items=[], status=None,
+        error = InvalidInput("invalid.choice", field="status", name="status",
+                             values=", ".join(COMPLAINT_STATUSES))
+        return refuse(error, "staff/complaints.html", None, ("status",), items=[], status=None,
                       before=None, merchants={}, statuses=COMPLAINT_STATUSES)
     items, before = queries.complaint_queue(status, _before())
     names = queries.merchant_names(c.merchant_id for c in items)
@@ -245,7 +244,7 @@ def assign(complaint_id: int):
         try:
             complaints.assign(item, current_user.id)
         except AppError as error:
-            return refuse(localize(error), "staff/complaint.html", ResolveForm(), **_complaint_context(item))
+            return refuse(error, "staff/complaint.html", ResolveForm(), **_complaint_context(item))
         db.session.commit()
         flash(_("The complaint is assigned to you."), "success")
     return redirect(url_for(".complaint", complaint_id=item.id))
@@ -263,7 +262,7 @@ def resolve(complaint_id: int):
         complaints.resolve(item, current_user.id, form.action.data, form.resolution.data)
     except AppError as error:
         error.field = "resolution" if error.field == "reason" else error.field
-        return refuse(localize(error), "staff/complaint.html", form, **_complaint_context(item))
+        return refuse(error, "staff/complaint.html", form, **_complaint_context(item))
     db.session.commit()
     flash(_("The complaint is resolved: %(action)s.", action=ACTION_LABELS[item.action]), "success")
     return redirect(url_for(".complaint", complaint_id=item.id))

@@ -40,7 +40,6 @@ class Target:
 
 class WrongCode(AppError):
     status = 400
-    code = "wrong_code"
 
 
 def _record(target: Target, requester: Requester, action: str, outcome: str, **fields):
@@ -98,11 +97,12 @@ def send_wait(target: Target, requester: Requester, policy: VerificationPolicy, 
     return max(waits)
 
 
-LIMIT_MESSAGES = {
-    "resend": "A code was sent a moment ago; you can ask for another in {s} seconds.",
-    "number": "Too many codes were sent to this number; try again in {s} seconds.",
-    "ip": "Too many codes were requested from your network; try again in {s} seconds.",
-    "account": "Too many codes were requested by this account; try again in {s} seconds.",
+# The refusal for each limit `send_wait` names (public code `too_many_codes`).
+LIMIT_CODES = {
+    "resend": "too_many_codes.resend",
+    "number": "too_many_codes.number",
+    "ip": "too_many_codes.ip",
+    "account": "too_many_codes.account",
 }
 
 
@@ -116,30 +116,22 @@ def send_code(
 ) -> VerificationAttempt:
     """Send a code to `target` by `channel`, or refuse under a limit (429)."""
     if channel not in CHANNELS:
-        raise InvalidInput("The channel must be 'sms' or 'call'.", field="channel")
+        raise InvalidInput("invalid.channel", field="channel")
     wait, limit = send_wait(target, requester, policy)
     if wait > 0:
         _record(target, requester, "send", "rate_limited", channel=channel, detail=limit)
-        refusal = RateLimited("", wait, field="number", code="too_many_codes", keeps_audit=True)
-        refusal.message = LIMIT_MESSAGES[limit].format(s=refusal.retry_after)
-        raise refusal
+        raise RateLimited(LIMIT_CODES[limit], wait, field="number", keeps_audit=True)
     try:
         result = gateway.start_verification(target.e164, channel, locale)
     except ProviderError as exc:
         _record(target, requester, "send", "provider_error", channel=channel, detail=str(exc.code))
         if exc.code == MAX_SEND_ATTEMPTS:
-            raise RateLimited(
-                "Too many codes were sent to this number; try again in 10 minutes.",
-                policy.code_ttl_seconds, field="number", code="too_many_codes", keeps_audit=True,
-            ) from None
+            raise RateLimited("too_many_codes.provider", policy.code_ttl_seconds, field="number",
+                              keeps_audit=True) from None
         if exc.code == INVALID_PARAMETER:
-            raise InvalidInput(
-                "This number cannot receive a code by that channel.", field="channel",
-                keeps_audit=True,
-            ) from None
-        raise ProviderUnavailable(
-            "The code could not be sent just now; please try again shortly.", keeps_audit=True
-        ) from None
+            raise InvalidInput("invalid.channel_unreachable", field="channel",
+                               keeps_audit=True) from None
+        raise ProviderUnavailable("provider_unavailable.send", keeps_audit=True) from None
     return _record(target, requester, "send", "sent", channel=channel, provider_sid=result.sid)
 
 
@@ -176,10 +168,10 @@ def _checks_against(sid: str, outcome: str) -> int:
 def normalise_code(raw: object) -> str:
     """Six digits, typed in any script's digits; anything else is refused."""
     if not isinstance(raw, str):
-        raise InvalidInput("The code must be text of 6 digits.", field="code", code="invalid_type")
+        raise InvalidInput("invalid_type.code", field="code")
     text = normalise_digits(raw.strip()) if len(raw) < 40 else raw
     if not CODE_PATTERN.fullmatch(text):
-        raise InvalidInput("The code is the 6 digits we sent you.", field="code")
+        raise InvalidInput("invalid.code_format", field="code")
     return text
 
 
@@ -197,39 +189,31 @@ def check_code(
     code = normalise_code(raw_code)
     current = _current_code(target)
     if current is None:
-        raise BadRequest("No code has been sent to this number yet.", field="code", code="no_code")
+        raise BadRequest("no_code", field="code")
     sid, started = current
     now = utcnow()
     if _checks_against(sid, "approved"):
-        raise BadRequest("That code was already used; request a new one.", field="code",
-                         code="no_code")
+        raise BadRequest("no_code.used", field="code")
     used = _checks_against(sid, "wrong_code")
     if used >= policy.max_checks:
         wait, _ = send_wait(target, requester, policy, now)
         _record(target, requester, "check", "rate_limited", provider_sid=sid)
-        raise RateLimited("Too many wrong codes; request a new code.", wait, field="code",
-                          code="too_many_checks", keeps_audit=True)
+        raise RateLimited("too_many_checks", wait, field="code", keeps_audit=True)
     if now > started + timedelta(seconds=policy.code_ttl_seconds):
         _record(target, requester, "check", "expired", provider_sid=sid)
-        raise BadRequest("This code has expired; request a new one.", field="code",
-                         code="code_expired", keeps_audit=True)
+        raise BadRequest("code_expired", field="code", keeps_audit=True)
     try:
         result = gateway.check_verification(target.e164, code)
     except VerificationNotFound:
         _record(target, requester, "check", "expired", provider_sid=sid)
-        raise BadRequest("This code has expired; request a new one.", field="code",
-                         code="code_expired", keeps_audit=True) from None
+        raise BadRequest("code_expired", field="code", keeps_audit=True) from None
     except ProviderError as exc:
         if exc.code == MAX_CHECK_ATTEMPTS:
             _record(target, requester, "check", "rate_limited", provider_sid=sid)
-            raise RateLimited("Too many wrong codes; request a new code.", 60, field="code",
-                              code="too_many_checks", keeps_audit=True) from None
-        raise ProviderUnavailable(
-            "The code could not be checked just now; please try again shortly."
-        ) from None
+            raise RateLimited("too_many_checks", 60, field="code", keeps_audit=True) from None
+        raise ProviderUnavailable("provider_unavailable.check") from None
     if not result.approved:
         _record(target, requester, "check", "wrong_code", provider_sid=sid)
         left = policy.max_checks - used - 1
-        raise WrongCode("That code is not right.", field="code", attempts_left=left,
-                        keeps_audit=True)
+        raise WrongCode("wrong_code", field="code", attempts_left=left, keeps_audit=True)
     return _record(target, requester, "check", "approved", provider_sid=sid)
