@@ -27,9 +27,16 @@ from registry.callbacks.placing import CHUNK, Placement, begin
 from registry.callbacks.settings import DispatchSettings, Urls
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.transactions import commit_now
 from registry.telephony import TelephonyGateway
 
 log = logging.getLogger(__name__)
+
+# The leases are stored before any call is placed: other schedulers pass over these requests
+# from now on, the row locks are let go (a pass goes on for seconds), and a scheduler that dies
+# leaves leases that run out rather than requests nobody knows are being placed.
+CLAIMED = "the claim's leases hold before the pass places their calls"
+
 
 
 def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: int | None = None,
@@ -52,7 +59,7 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
         rows = _claim_pg(expired, lease, limit) if stale else []
         if len(rows) < limit:
             rows += _claim_pg(due, lease, limit - len(rows))
-        db.session.commit()
+        commit_now(CLAIMED)
         return [row.id for row in sorted(rows, key=lambda row: row.due_at)]
     query = select(CallbackRequest.id).where(due | expired if stale else due) \
         .order_by(CallbackRequest.due_at).limit(limit)
@@ -64,7 +71,7 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
             .values(**lease).execution_options(synchronize_session=False))
         if result.rowcount == 1:
             claimed.append(request_id)
-    db.session.commit()
+    commit_now(CLAIMED)
     return claimed
 
 

@@ -41,6 +41,7 @@ from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.callbacks.operations import callable_number, unavailable_reason
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.transactions import commit_now
 from registry.masking.allocation import PoolExhausted, allocate
 from registry.merchants.models import Merchant
 from registry.shoppers.models import Shopper
@@ -196,7 +197,10 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
                 [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
         calls = [_Call(request.id, attempt_id, to, proxy)
                  for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
-    db.session.commit()  # the attempts exist before Twilio hears of them
+    # Step 2 of the module's order: the attempts exist before Twilio hears of them, so a
+    # scheduler that dies while asking leaves a `placing` attempt to reconcile, never a call
+    # nobody knows about (and never one placed twice).
+    commit_now("the attempts are stored before Twilio is asked for their calls")
     return results, calls
 
 
@@ -337,7 +341,9 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
         else:
             outcomes.finish(attempt.request, "failed", f"the call could not be placed (Twilio {answer.code})")
         results[call.request_id] = "provider error"
-    db.session.commit()
+    # Step 3: each chunk's SIDs are stored as its answers come, while the pass goes on with
+    # the next chunks: the leases are released and the calls' webhooks find their attempts.
+    commit_now("the chunk's placed calls are stored while the pass goes on")
 
 
 __all__ = ["CHUNK", "Placement", "begin"]

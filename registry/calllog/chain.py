@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from registry.calllog.models import CallEvent, ChainHead
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.transactions import commit_now
 
 GENESIS = "0" * 64
 
@@ -137,7 +138,9 @@ def seal_pending(batch: int = 5000) -> int:
     sealed = 0
     while True:
         count = seal(batch)
-        db.session.commit()
+        # Batch by batch: the chain's tip is locked until a commit, and webhooks' events keep
+        # coming; each batch is sealed for good, and the tip let go, before the next is read.
+        commit_now("a sealed batch releases the chain's tip")
         sealed += count
         if count < batch:
             return sealed

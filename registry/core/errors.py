@@ -17,6 +17,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from registry.core.extensions import db
+from registry.core.transactions import commit_now
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,9 @@ def is_api_request() -> bool:
 def settle_session(error: AppError) -> None:
     """Roll back what the refused request changed, keeping audit rows if asked."""
     if error.keeps_audit:
-        db.session.commit()
+        # The request is refused, so its boundary rolls back: the record of the refusal
+        # (a failed code check counts towards the limits) is stored here, on its own.
+        commit_now("a refusal keeps its audit rows")
     else:
         db.session.rollback()
 
