@@ -8,6 +8,8 @@
 - No module of `registry/` over 300 lines: past that a module usually holds two ideas.
 - One transaction boundary: only `registry/core/transactions.py` commits; the few operations
   that must commit part-way use its `commit_now(reason)`, in the modules listed here.
+- The PostgreSQL/SQLite differences live in `registry/core/dialects.py`: no other module
+  reads `dialect.name` or imports SQLAlchemy's dialect packages.
 """
 
 from __future__ import annotations
@@ -137,8 +139,10 @@ COMMIT_NOW_IN = {
     "registry/calllog/chain.py": "each sealed batch lets go of the chain's tip",
 }
 # Owned by the work that makes the Twilio webhooks thin (their commits move to the request's
-# boundary there); until it is merged, their own commits remain.
+# boundary there); until it is merged, their own commits and the routing's autocommit remain.
 PENDING_MERGE = {"registry/masking/webhooks.py", "registry/callbacks/webhooks.py"}
+# The PostgreSQL/SQLite differences live here.
+DIALECTS_IN = {"registry/core/dialects.py"}
 
 
 def _calls(name: str):
@@ -171,3 +175,19 @@ def test_commit_now_is_used_only_where_allowed_and_says_why():
             misused.append(f"{where}:{line}")
     assert misused == [], "commit_now outside COMMIT_NOW_IN, or without a reason: " + ", ".join(misused)
 
+
+def test_no_module_but_dialects_looks_at_the_dialect():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(ROOT).as_posix()
+        if where in DIALECTS_IN | PENDING_MERGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names_dialect = isinstance(node, ast.Attribute) and node.attr == "name" and (
+                (isinstance(node.value, ast.Attribute) and node.value.attr == "dialect")
+                or (isinstance(node.value, ast.Name) and node.value.id == "dialect"))
+            imports_dialect = isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "sqlalchemy.dialects")
+            if names_dialect or imports_dialect:
+                found.append(f"{where}:{node.lineno}")
+    assert found == [], "ask registry.core.dialects instead: " + ", ".join(found)
