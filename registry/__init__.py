@@ -22,6 +22,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     configure_logging(app)
+    register_unit_of_work(app)
     return app
 
 
@@ -64,6 +65,14 @@ def _migrations_directory() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def register_unit_of_work(app: Flask) -> None:
+    """A request's changes are committed after a successful response, in one place (after the
+    extensions, so that this step runs before theirs: see `core.transactions`)."""
+    from registry.core.transactions import register_unit_of_work as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from registry.accounts import operations as accounts
 from registry.accounts.models import User
 from registry.core.extensions import db
+from registry.core.transactions import unit_of_work
 from registry.merchants import operations as merchants
 from registry.merchants.hours import DAYS
 
@@ -23,15 +24,15 @@ def seed() -> None:
     """Create the demo accounts and store if they are missing; print the logins."""
     if current_app.config["REGISTRY_ENV"] == "production":
         raise click.ClickException("demo data is never created in production")
-    for (email, password), role in ((DEMO_MERCHANT, "merchant"), (DEMO_STAFF, "staff")):
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = accounts.create_user(email, password, role)
-        if role == "merchant" and merchants.merchant_of(user.id) is None:
-            every_day = {day: [["08:00", "22:00"]] for day in DAYS}
-            store = merchants.create_merchant(user.id, "Demo Tea House", business_hours=every_day)
-            merchants.add_number(store, DEMO_NUMBER, label="Shop phone")
-    db.session.commit()
+    with unit_of_work():
+        for (email, password), role in ((DEMO_MERCHANT, "merchant"), (DEMO_STAFF, "staff")):
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is None:
+                user = accounts.create_user(email, password, role)
+            if role == "merchant" and merchants.merchant_of(user.id) is None:
+                every_day = {day: [["08:00", "22:00"]] for day in DAYS}
+                store = merchants.create_merchant(user.id, "Demo Tea House", business_hours=every_day)
+                merchants.add_number(store, DEMO_NUMBER, label="Shop phone")
     click.echo("Demo logins:")
     click.echo(f"  merchant  {DEMO_MERCHANT[0]} / {DEMO_MERCHANT[1]}")
     click.echo(f"  staff     {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")

@@ -2,9 +2,10 @@
 
 It runs in its own process (`flask --app wsgi scheduler run`), never in web
 workers. Jobs keep no state of their own: each one reads what is due from
-the database, calls an operation, and commits once. The job store is
-APScheduler's in-memory one, so nothing is pickled; a restarted scheduler
-simply finds the same due work in the database again.
+the database, calls an operation, and commits once (`run_job`; the few
+jobs that commit part-way say why, through `core.transactions.commit_now`).
+The job store is APScheduler's in-memory one, so nothing is pickled; a
+restarted scheduler simply finds the same due work in the database again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry.core.extensions import db
+from registry.core.transactions import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +112,16 @@ JOBS: tuple[Job, ...] = (
 
 
 def run_job(app: Flask, job: Job):
-    """Run one job in an app context with its own single commit; errors are logged."""
+    """Run one job in an app context as one unit of work (committed when it ends, rolled back
+    if it fails); errors are logged."""
     with app.app_context():
         try:
-            result = job.run(app)
-            db.session.commit()
+            with unit_of_work():
+                result = job.run(app)
             if result:
                 log.info("job %s: %s", job.name, result)
             return result
         except Exception:
-            db.session.rollback()
             log.exception("job %s failed", job.name)
             raise
         finally:

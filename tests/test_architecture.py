@@ -7,6 +7,10 @@
   inside one package is not a layer question, so it is checked here).
 - No module of `registry/`, `twilio_sim/` or `bench/` over 300 lines: past that a module
   usually holds two ideas.
+- One transaction boundary: only `registry/core/transactions.py` commits; the few operations
+  that must commit part-way use its `commit_now(reason)`, in the modules listed here.
+- The PostgreSQL/SQLite differences live in `registry/core/dialects.py`: no other module
+  reads `dialect.name` or imports SQLAlchemy's dialect packages.
 """
 
 from __future__ import annotations
@@ -122,3 +126,70 @@ def test_no_module_is_over_300_lines():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+# --- one transaction boundary -----------------------------------------------------------------
+# Operations flush; a request, a scheduler job or a CLI command commits once, at its end, in
+# `registry/core/transactions.py`. The operations that must make their work durable part-way
+# do so through `commit_now(reason)`, in these modules only, each use saying why.
+COMMITS_IN = {"registry/core/transactions.py"}
+COMMIT_NOW_IN = {
+    "registry/core/errors.py": "a refused request rolls back, but keeps the record of its refusal",
+    "registry/callbacks/dispatch.py": "the claim's leases hold before the pass places their calls",
+    "registry/callbacks/placing.py": "the attempt is stored before Twilio is asked for the call (crash "
+                                     "safety), and each chunk's SIDs as its answers come",
+    "registry/callbacks/watchdog.py": "each silent call is settled before Twilio is asked about the next",
+    "registry/calllog/chain.py": "each sealed batch lets go of the chain's tip",
+    "registry/masking/webhooks.py": "a relayed text is logged before it is sent",
+    "registry/callbacks/webhooks.py": "a missed call is stored before the shopper is texted about it",
+}
+# The PostgreSQL/SQLite differences live here.
+DIALECTS_IN = {"registry/core/dialects.py"}
+
+
+def _calls(name: str):
+    """(module path, line, call node) of every call of `.name(...)` or `name(...)` in `registry/`."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                if called == name:
+                    yield where, node.lineno, node
+
+
+def test_only_the_unit_of_work_commits():
+    stray = [f"{where}:{line}" for where, line, _ in _calls("commit")
+             if where not in COMMITS_IN]
+    assert stray == [], "commit at the request's or job's end (core.transactions), or through " \
+        "commit_now in an allowed module, saying why: " + ", ".join(stray)
+
+
+def test_commit_now_is_used_only_where_allowed_and_says_why():
+    misused = []
+    for where, line, node in _calls("commit_now"):
+        if where == "registry/core/transactions.py":
+            continue
+        reason = node.args[0] if node.args else None
+        given = isinstance(reason, ast.Name) or (isinstance(reason, ast.Constant) and reason.value)
+        if where not in COMMIT_NOW_IN or not given:
+            misused.append(f"{where}:{line}")
+    assert misused == [], "commit_now outside COMMIT_NOW_IN, or without a reason: " + ", ".join(misused)
+
+
+def test_no_module_but_dialects_looks_at_the_dialect():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(ROOT).as_posix()
+        if where in DIALECTS_IN:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names_dialect = isinstance(node, ast.Attribute) and node.attr == "name" and (
+                (isinstance(node.value, ast.Attribute) and node.value.attr == "dialect")
+                or (isinstance(node.value, ast.Name) and node.value.id == "dialect"))
+            imports_dialect = isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "sqlalchemy.dialects")
+            if names_dialect or imports_dialect:
+                found.append(f"{where}:{node.lineno}")
+    assert found == [], "ask registry.core.dialects instead: " + ", ".join(found)

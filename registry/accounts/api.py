@@ -20,7 +20,7 @@ def create_account():
     user = operations.create_user(
         text_field(body, "email", max_length=254), text_field(body, "password", max_length=256)
     )
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify({"id": user.id, "email": user.email, "role": user.role}), 201
 
 
@@ -32,5 +32,4 @@ def create_token():
         text_field(body, "email", max_length=254), text_field(body, "password", max_length=256)
     )
     token = operations.issue_token(user)
-    db.session.commit()
     return jsonify({"token": token, "role": user.role}), 201

@@ -39,7 +39,7 @@ def signup():
             user = operations.create_user(form.email.data or "", form.password.data or "")
         except AppError as error:
             return refuse(error, "accounts/signup.html", form)
-        db.session.commit()
+        db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
         login_user(user)
         flash(_("Welcome! Your account is ready. Now set up your store."), "success")
         return redirect(url_for("merchants.new_store"))

@@ -24,7 +24,7 @@ def create(merchant_id: int):
     body = json_body()
     request = operations.request_callback(current_shopper(), merchant_id, body.get("when"),
                                           body.get("order_ref"), body.get("note"), _policy())
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(callback(request)), 201
 
 
@@ -58,5 +58,5 @@ def show(request_id: int):
 def cancel(request_id: int):
     request = operations.visible_request(request_id, shopper_id=current_shopper().id)
     operations.cancel(request)
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(callback(request))

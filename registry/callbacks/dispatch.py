@@ -25,11 +25,18 @@ from sqlalchemy import func, select, update
 from registry.callbacks.models import CallbackRequest
 from registry.callbacks.placing import CHUNK, Placement, begin
 from registry.callbacks.settings import DispatchSettings, Urls
+from registry.core.dialects import is_postgresql
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.transactions import commit_now
 from registry.telephony import TelephonyGateway
 
 log = logging.getLogger(__name__)
+
+# The leases are stored before any call is placed: other schedulers pass over these requests
+# from now on, the row locks are let go (a pass goes on for seconds), and a scheduler that dies
+# leaves leases that run out rather than requests nobody knows are being placed.
+CLAIMED = "the claim's leases hold before the pass places their calls"
 
 
 def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: int | None = None,
@@ -44,7 +51,7 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
     expired = (CallbackRequest.status == "calling") & CallbackRequest.lease_owner.is_not(None) \
         & (CallbackRequest.lease_until < now)
     lease = {"status": "calling", "lease_owner": settings.worker, "lease_until": now + settings.lease}
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(db.session):
         # Two statements, each an index range rather than one OR that reads and sorts the whole
         # table on every claim: stale leases first (the caller asks for those once a pass: they
         # are rare, and looking means stepping over every `calling` request), then due requests
@@ -52,7 +59,7 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
         rows = _claim_pg(expired, lease, limit) if stale else []
         if len(rows) < limit:
             rows += _claim_pg(due, lease, limit - len(rows))
-        db.session.commit()
+        commit_now(CLAIMED)
         return [row.id for row in sorted(rows, key=lambda row: row.due_at)]
     query = select(CallbackRequest.id).where(due | expired if stale else due) \
         .order_by(CallbackRequest.due_at).limit(limit)
@@ -64,7 +71,7 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
             .values(**lease).execution_options(synchronize_session=False))
         if result.rowcount == 1:
             claimed.append(request_id)
-    db.session.commit()
+    commit_now(CLAIMED)
     return claimed
 
 

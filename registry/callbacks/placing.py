@@ -30,21 +30,23 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from registry.callbacks import outcomes, windows
+from registry.callbacks import outcomes
+from registry.callbacks.checks import check, release
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
-from registry.callbacks.operations import callable_number, unavailable_reason
+from registry.callbacks.operations import callable_number
+from registry.core.dialects import is_postgresql
 from registry.core.extensions import db
-from registry.core.timeutil import as_utc, utcnow
+from registry.core.timeutil import utcnow
+from registry.core.transactions import commit_now
 from registry.masking.allocation import PoolExhausted, allocate
 from registry.merchants.models import Merchant
 from registry.shoppers.models import Shopper
-from registry.shoppers.timezones import zones_for_number
 from registry.telephony import ProviderError, TelephonyGateway
 
 if TYPE_CHECKING:
@@ -52,32 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 POOL_WAIT = timedelta(seconds=60)
-
-
-def _reconcile(gateway: TelephonyGateway, attempt: CallbackAttempt, merchant_e164: str) -> bool:
-    """Adopt the call a dead scheduler placed for `attempt`; False if there is none."""
-    if attempt.merchant_call_sid:
-        # The call's own status webhook named it already (it can beat the lost commit).
-        attempt.state, attempt.placed_at = "placed", attempt.placed_at or utcnow()
-        return True
-    started = as_utc(attempt.created_at) - timedelta(seconds=5)
-    calls = gateway.find_calls(to=merchant_e164, from_=attempt.proxy_number)
-    # Calls another attempt has adopted already are not this one's; one that names this attempt
-    # is (its status webhook may have stored the SID since this attempt was read).
-    taken = set(db.session.scalars(select(CallbackAttempt.merchant_call_sid).where(
-        CallbackAttempt.merchant_call_sid.in_([call["sid"] for call in calls]),
-        CallbackAttempt.id != attempt.id))) if calls else set()
-    for call in calls:
-        created = call["date_created"]
-        if call["sid"] not in taken and (created is None or as_utc(created) >= started):
-            attempt.merchant_call_sid, attempt.state, attempt.placed_at = call["sid"], "placed", utcnow()
-            return True
-    attempt.state, attempt.outcome, attempt.ended_at = "ended", "not_placed", utcnow()
-    return False
-
-
-def _release(request: CallbackRequest, status: str = "calling") -> None:
-    request.status, request.lease_owner, request.lease_until = status, None, None
 
 
 @dataclass
@@ -158,7 +134,7 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
             results[request_id] = "lost lease"
             continue
         request, merchant, shopper = row
-        result = _check(gateway, request, merchant, shopper, settings)
+        result = check(gateway, request, merchant, shopper, settings)
         if result is not None:
             results[request_id] = result
             continue
@@ -169,7 +145,7 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
                                merchant_id=merchant.id)
         except PoolExhausted:
             request.due_at, request.reason = now + POOL_WAIT, "waiting for a free proxy number"
-            _release(request, "scheduled")
+            release(request, "scheduled")
             results[request_id] = "pool exhausted"
             continue
         planned.append((request, binding.id, binding.proxy_number.e164, number.e164))
@@ -183,7 +159,7 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
             insert(attempts).returning(attempts.c.id, sort_by_parameter_order=True),
             [{"request_id": request.id, "seq": len(request.attempts) + 1, "proxy_number": proxy}
              for request, _, proxy, _ in planned]).scalars().all()
-        if db.session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(db.session):
             # One statement, the same text whatever the chunk's size (prepared once per connection),
             # rather than one UPDATE per request.
             db.session.execute(_PG_SET_BINDINGS, {
@@ -196,52 +172,11 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
                 [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
         calls = [_Call(request.id, attempt_id, to, proxy)
                  for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
-    db.session.commit()  # the attempts exist before Twilio hears of them
+    # Step 2 of the module's order: the attempts exist before Twilio hears of them, so a
+    # scheduler that dies while asking leaves a `placing` attempt to reconcile, never a call
+    # nobody knows about (and never one placed twice).
+    commit_now("the attempts are stored before Twilio is asked for their calls")
     return results, calls
-
-
-def _check(gateway: TelephonyGateway, request: CallbackRequest, merchant: Merchant, shopper: Shopper,
-           settings: DispatchSettings) -> str | None:
-    """What became of a claimed request that is not to be called now; None if it is."""
-    number = callable_number(merchant)
-    pending = next((a for a in request.attempts if a.state == "placing"), None)
-    if pending is not None and number is not None:
-        try:
-            adopted = _reconcile(gateway, pending, number.e164)
-        except ProviderError:
-            request.lease_until = utcnow() + settings.backoff  # ask Twilio again later
-            return "reconcile deferred"
-        if adopted:
-            _release(request)
-            return "adopted"
-    if pending is None and any(a.state == "placed" for a in request.attempts):
-        _release(request)  # a placed call is running; its webhooks decide what comes next
-        return "in progress"
-    refusal = unavailable_reason(merchant) or (
-        "this shopper may not request callbacks" if shopper.blocked_at else None)
-    if refusal:
-        outcomes.finish(request, "failed", refusal)
-        return "failed"
-    now = utcnow()
-    if _callable_now(request, merchant, shopper, now, settings.shopper_call_hours):
-        return None
-    if outcomes.reschedule_if_outside_window(request, now, settings.shopper_call_hours):
-        return request.status
-    return None
-
-
-def _callable_now(request: CallbackRequest, merchant: Merchant, shopper: Shopper, now: datetime,
-                  call_hours: str) -> bool:
-    """Whether both sides may be called within the second from `now` (the usual case), looking
-    at those seconds only rather than at the rest of the request's window; when not,
-    `reschedule_if_outside_window` finds the next moment (or expires the request)."""
-    until = min(as_utc(request.window_end), now + timedelta(seconds=2))
-    if until <= now:
-        return False
-    intervals = windows.allowed(merchant.business_hours, merchant.timezone,
-                                zones_for_number(shopper.phone), call_hours, now, until)
-    moment = windows.first_moment(intervals, now)
-    return moment is not None and moment <= now + timedelta(seconds=1)
 
 
 # Requests placed together (unthrottled): their attempts are written in one transaction and
@@ -303,7 +238,7 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
         # on already: each change is made in the database only where it still applies.
         attempts, requests, now = CallbackAttempt.__table__, CallbackRequest.__table__, utcnow()
         placing = attempts.c.state == "placing"
-        if db.session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(db.session):
             db.session.execute(_PG_SET_SIDS, {"ids": [call.attempt_id for call, _ in placed],
                                               "sids": [sid for _, sid in placed], "now": now})
         else:
@@ -337,7 +272,9 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
         else:
             outcomes.finish(attempt.request, "failed", f"the call could not be placed (Twilio {answer.code})")
         results[call.request_id] = "provider error"
-    db.session.commit()
+    # Step 3: each chunk's SIDs are stored as its answers come, while the pass goes on with
+    # the next chunks: the leases are released and the calls' webhooks find their attempts.
+    commit_now("the chunk's placed calls are stored while the pass goes on")
 
 
 __all__ = ["CHUNK", "Placement", "begin"]

@@ -6,8 +6,8 @@ half-hour slot, in the shopper's own time zone. `/callbacks/<id>` shows the
 request to its shopper only (anyone else gets 404), keeps itself up to date
 with a small script, and offers Cancel until the call starts.
 
-Each view parses its form, calls one operation, commits once and
-redirects; a refusal shows the page again with the message by its field,
+Each view parses its form, calls one operation and redirects (the
+request's end commits); a refusal shows the page again with the message by its field,
 with the refusal's status code, and nothing stored.
 """
 
@@ -65,7 +65,7 @@ def new(merchant_id: int):
             existing = error.extra.get("id") if error.code == "duplicate_request" else None
             return refuse(error, "callbacks/request.html", form, ("when",),
                           **_request_context(merchant, shopper, existing_id=existing))
-        db.session.commit()
+        db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
         return redirect(url_for(".status", request_id=created.id))
     return render_template("callbacks/request.html", form=form, errors={},
                            **_request_context(merchant, shopper))
@@ -103,6 +103,5 @@ def cancel(request_id: int):
     except AppError as error:
         return refuse(error, "callbacks/status.html", None,
                       **_status_context(callback, shopper))
-    db.session.commit()
     flash(_("Your callback request is canceled."), "success")
     return redirect(url_for(".status", request_id=callback.id))

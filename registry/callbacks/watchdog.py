@@ -22,6 +22,7 @@ from registry.calllog import operations as calllog
 from registry.calllog.models import FINAL_STATUSES
 from registry.core.extensions import db
 from registry.core.timeutil import utcnow
+from registry.core.transactions import commit_now
 from registry.telephony import ProviderError, TelephonyGateway
 
 # Longer than a ring, the whisper and "press 1"; a bridged call still live is only looked at again.
@@ -69,5 +70,7 @@ def _settle(gateway: TelephonyGateway, attempt: CallbackAttempt, rules: outcomes
         outcomes.shopper_dial_ended(attempt, shopper or "failed", rules)
     else:
         outcomes.merchant_leg_ended(attempt, merchant, rules)
-    db.session.commit()
+    # Each call is settled on its own: the job asks Twilio about the next one in between, and
+    # a failure there must not undo (or hold the locks of) the calls already settled.
+    commit_now("each silent call is settled before Twilio is asked about the next")
     return "settled"

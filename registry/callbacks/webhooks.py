@@ -14,6 +14,7 @@ from registry.callbacks import outcomes
 from registry.callbacks.models import CallbackAttempt
 from registry.core.extensions import db
 from registry.core.phones import region_of
+from registry.core.transactions import commit_now
 from registry.telephony import twiml
 from registry.telephony.webhooks import parse_call_status, parse_dial_result, twilio_signed, webhook_url
 from registry.telephony.webhooks import twiml as twiml_response
@@ -42,7 +43,6 @@ def answer():
     merchant = outcomes.merchant_answered(attempt, request.form.get("CallSid")) if attempt else None
     if merchant is None:
         return twiml_response(twiml.goodbye())
-    db.session.commit()
     return twiml_response(twiml.callback_whisper(
         store=merchant.name, order_ref=attempt.request.order_ref, lang=_lang(attempt),
         action=webhook_url("callback_webhooks.choice", attempt=attempt.id)))
@@ -58,7 +58,6 @@ def choice():
         timedelta(hours=current_app.config["BINDING_TTL_HOURS"])) if attempt else None
     if shopper is None:
         return twiml_response(twiml.goodbye())
-    db.session.commit()
     lang = _lang(attempt)
     return twiml_response(twiml.connect(
         caller_id=attempt.proxy_number, to=shopper.phone, record=current_app.config["RECORD_CALLS"],
@@ -75,7 +74,6 @@ def status():
     if attempt is not None:
         outcomes.leg_status(attempt, request.args.get("leg", "merchant"),
                             parse_call_status(request.form), _rules())
-        db.session.commit()
     return "", 204
 
 
@@ -87,7 +85,7 @@ def dial_result():
     if attempt is None:
         return twiml_response(twiml.hangup())
     notify = outcomes.dial_result(attempt, parse_dial_result(request.form), _rules())
-    db.session.commit()
     if notify:  # only once the outcome is stored: a retried delivery must not text again
+        commit_now("the missed call is stored before the shopper is texted, so a retry cannot text twice")
         outcomes.tell_shopper_merchant_tried(attempt)
     return twiml_response(twiml.hangup())

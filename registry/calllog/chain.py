@@ -17,13 +17,13 @@ from functools import cache
 from json.encoder import c_make_encoder, encode_basestring
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from registry.calllog.models import CallEvent, ChainHead
+from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.transactions import commit_now
 
 GENESIS = "0" * 64
 
@@ -59,25 +59,22 @@ def _lock_head() -> ChainHead:
     return head
 
 
-def dialect_insert(dialect: str, table):
-    """An INSERT for `table` in `dialect`'s own flavour, which has ON CONFLICT (PostgreSQL, SQLite)."""
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 EVENT_FIELDS = ("call_sid", "kind", "source", "data", "dedupe_key", "recorded_at")
 
 
 @cache
-def append_statement(dialect: str, deduplicated: bool, prefix: str = ""):
-    """The INSERT `append` runs, its values bound as `prefix + field` (see `event_values`).
+def append_statement(flavour: str, deduplicated: bool, prefix: str = ""):
+    """The INSERT `append` runs in `flavour` (`dialects.flavour`), its values bound as
+    `prefix + field` (see `event_values`).
 
     Built once: building an INSERT costs more than running it.
     """
     table = CallEvent.__table__
-    statement = dialect_insert(dialect, table).values({f: bindparam(prefix + f) for f in EVENT_FIELDS})
     if deduplicated:  # a retried delivery is a no-op, decided by the unique index
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return statement.returning(table.c.id)
+        statement = dialects.insert_ignore(table, flavour, index_elements=["dedupe_key"])
+    else:
+        statement = dialects.insert(table, flavour)
+    return statement.values({f: bindparam(prefix + f) for f in EVENT_FIELDS}).returning(table.c.id)
 
 
 def event_values(kind: str, source: str, data: dict, call_sid: str | None, dedupe_key: str | None,
@@ -96,7 +93,7 @@ def append(kind: str, source: str, data: dict, call_sid: str | None = None,
     numbers and links committed events afterwards, in batches.
     """
     connection = db.session.connection()
-    statement = append_statement(connection.dialect.name, bool(dedupe_key))
+    statement = append_statement(dialects.flavour(connection), bool(dedupe_key))
     return connection.execute(statement, event_values(kind, source, data, call_sid, dedupe_key)).scalar()
 
 
@@ -137,7 +134,9 @@ def seal_pending(batch: int = 5000) -> int:
     sealed = 0
     while True:
         count = seal(batch)
-        db.session.commit()
+        # Batch by batch: the chain's tip is locked until a commit, and webhooks' events keep
+        # coming; each batch is sealed for good, and the tip let go, before the next is read.
+        commit_now("a sealed batch releases the chain's tip")
         sealed += count
         if count < batch:
             return sealed

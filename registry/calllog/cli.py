@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from registry.core.extensions import db
+from registry.core.transactions import unit_of_work
 
 calllog_cli = AppGroup("calllog", help="The tamper-evident call log.")
 
@@ -17,8 +17,8 @@ def verify_command(workers: int | None) -> None:
     as the latest verification result (the staff console shows it)."""
     from registry.calllog.verification import run_verification
 
-    result = run_verification(workers=workers)
-    db.session.commit()
+    with unit_of_work():
+        result = run_verification(workers=workers)
     if result.ok:
         rate = result.events / result.seconds if result.seconds > 0 else 0
         click.echo(f"call log intact: {result.events} events verified in {result.seconds:.2f} s "
@@ -34,8 +34,8 @@ def retention_command() -> None:
     """Apply the retention periods now (what the daily job does)."""
     from registry.calllog.retention import retention_job
 
-    result = retention_job(current_app)
-    db.session.commit()
+    with unit_of_work():
+        result = retention_job(current_app)
     click.echo(f"recordings deleted: {result.recordings_deleted}, call records erased: "
                f"{result.records_erased}, events redacted: {result.events_redacted}")
 
@@ -45,6 +45,6 @@ def copy_recordings_command() -> None:
     """Copy the recordings that are due into local storage (what the minutely job does)."""
     from registry.calllog.recordings import copy_recordings
 
-    counts = copy_recordings(current_app)
-    db.session.commit()
+    with unit_of_work():
+        counts = copy_recordings(current_app)
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing to copy")

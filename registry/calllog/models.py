@@ -9,6 +9,7 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.phones import EncryptedPhone
 from registry.core.timeutil import utcnow
@@ -89,11 +90,7 @@ class CanonicalJSON(TypeDecorator):
     cache_ok = True
 
     def bind_processor(self, dialect):
-        if dialect.name == "postgresql" and dialect.driver == "psycopg":
-            from psycopg.types.json import Json
-
-            return lambda value: None if value is None else Json(value, dumps=canonical_json)
-        return lambda value: None if value is None else canonical_json(value)
+        return dialects.json_bind_processor(dialect, canonical_json)
 
 
 class CallEvent(db.Model):

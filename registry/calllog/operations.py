@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, case, func, select
 
 from registry.calllog import chain
 from registry.calllog.models import FINAL_STATUSES, STATUS_RANK, CallRecord
+from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.phones import get_cipher, mask
 from registry.core.timeutil import utcnow
@@ -49,10 +50,10 @@ LEG_FIELDS = ("call_sid", "kind", "direction", "proxy_number", "from_masked", "t
 
 
 @cache
-def _inbound_leg_statement(dialect: str):
+def _inbound_leg_statement(flavour: str):
     """INSERT the leg, values bound as `leg_<field>`; a repeated delivery only adds what it learnt."""
     table = CallRecord.__table__
-    statement = chain.dialect_insert(dialect, table).values({f: bindparam("leg_" + f) for f in LEG_FIELDS})
+    statement = dialects.insert(table, flavour).values({f: bindparam("leg_" + f) for f in LEG_FIELDS})
     new = statement.excluded
     return statement.on_conflict_do_update(index_elements=["call_sid"], set_={
         "kind": case((new.kind == "intercepted", new.kind), else_=table.c.kind),
@@ -64,8 +65,8 @@ def _inbound_leg_statement(dialect: str):
 @cache
 def _routing_log_statement():
     """PostgreSQL: the leg and the routing event in one statement (a data-modifying WITH)."""
-    return chain.append_statement("postgresql", True, "event_").add_cte(
-        _inbound_leg_statement("postgresql").cte("leg"))
+    return chain.append_statement(dialects.POSTGRESQL, True, "event_").add_cte(
+        _inbound_leg_statement(dialects.POSTGRESQL).cte("leg"))
 
 
 def log_routed_call(call_sid: str, *, intercepted: bool, from_number: str | None,
@@ -90,13 +91,13 @@ def log_routed_call(call_sid: str, *, intercepted: bool, from_number: str | None
     }
     leg = {"leg_" + key: value for key, value in leg.items()}
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
+    if dialects.is_postgresql(connection):
         connection.execute(_routing_log_statement(), leg | chain.event_values(
             "routing", "app", event, call_sid, dedupe_key, prefix="event_"))
         return
-    connection.execute(_inbound_leg_statement(dialect), leg)
-    connection.execute(chain.append_statement(dialect, True),
+    flavour = dialects.flavour(connection)
+    connection.execute(_inbound_leg_statement(flavour), leg)
+    connection.execute(chain.append_statement(flavour, True),
                        chain.event_values("routing", "app", event, call_sid, dedupe_key))
 
 

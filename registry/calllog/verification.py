@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from registry.calllog.chain import GENESIS, ChainReport, check_rows, combine, seal_pending
 from registry.calllog.models import CallEvent, ChainHead, ChainVerification
+from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc
 
@@ -46,7 +47,7 @@ _UNSEALED = "SELECT count(*) FROM call_events WHERE seq IS NULL"
 def scan(workers: int | None = None) -> ChainReport:
     """Walk the whole stored chain (the app's database) and report its first broken link."""
     engine = db.engine
-    if engine.dialect.name != "postgresql":
+    if not dialects.is_postgresql(engine):
         return _scan_sqlite()
     if workers is None:
         workers = current_app.config.get("CALLLOG_VERIFY_WORKERS", 0) or os.cpu_count() or 1

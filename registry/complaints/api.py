@@ -47,7 +47,6 @@ def list_call_records():
     rows, cursor = search.search(criteria, only_merchant_id=who.id if role == "merchant" else None)
     if role == "staff":
         audit(who.id, "search", None, None, criteria.described())
-        db.session.commit()
     return jsonify({"items": [call_record(r) for r in rows], "next": cursor})
 
 
@@ -64,7 +63,6 @@ def show_call_record(record_id: int):
     role, record = _visible_record(record_id)
     if role == "staff":
         audit(current_user.id, "view", f"call_record:{record.id}")
-        db.session.commit()
     return jsonify(call_record_detail(record))
 
 
@@ -73,7 +71,6 @@ def reveal(record_id: int):
     staff = _staff()
     body = json_body()
     number = reveal_call_number(staff.id, record_id, body.get("side"), body.get("reason"))
-    db.session.commit()
     return jsonify({"number": number})
 
 
@@ -92,7 +89,7 @@ def file_complaint():
         raise Forbidden("forbidden.staff_do_not_file")
     else:
         raise Unauthorized("unauthorized.sign_in_or_prove")
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(complaint(item)), 201
 
 
@@ -116,7 +113,7 @@ def list_complaints():
 def assign_complaint(complaint_id: int):
     staff = _staff()
     item = complaints.assign(complaints.get_complaint(complaint_id), staff.id)
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(complaint(item))
 
 
@@ -126,5 +123,5 @@ def resolve_complaint(complaint_id: int):
     body = json_body()
     item = complaints.resolve(complaints.get_complaint(complaint_id), staff.id, body.get("action"),
                               body.get("resolution"))
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(complaint(item))

@@ -4,8 +4,8 @@
 paged) and the complaints about the store; each call has a "report a
 problem" page. A shopper reports a problem with a callback from its status
 page (`/callbacks/<id>/complaint`). Another party's call or request is 404,
-revealing nothing. Each view parses its form, calls one operation, commits
-once and redirects; a refusal shows the form again with the message by its
+revealing nothing. Each view parses its form, calls one operation and
+redirects (the request's end commits); a refusal shows the form again with the message by its
 field.
 """
 
@@ -98,7 +98,6 @@ def merchant_complaint(record_id: int):
             complaints.file_by_merchant(current_user.id, record.id, form.category.data, form.text.data)
         except AppError as error:
             return refuse(error, "complaints/merchant_complaint.html", form, **context)
-        db.session.commit()
         flash(_("Thank you. Complaint staff will look into this call."), "success")
         return redirect(url_for(".history"))
     return render_form("complaints/merchant_complaint.html", form, **context)
@@ -119,7 +118,6 @@ def shopper_complaint(request_id: int):
             complaints.file_by_shopper(shopper, None, callback.id, form.category.data, form.text.data)
         except AppError as error:
             return refuse(error, "complaints/shopper_complaint.html", form, **context)
-        db.session.commit()
         flash(_("Thank you. Complaint staff will look into it; you can follow your callback here."),
               "success")
         return redirect(url_for("callbacks.status", request_id=callback.id))

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from registry.core import messages
 from registry.core.extensions import db
+from registry.core.transactions import commit_now
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,9 @@ def is_api_request() -> bool:
 def settle_session(error: AppError) -> None:
     """Roll back what the refused request changed, keeping audit rows if asked."""
     if error.keeps_audit:
-        db.session.commit()
+        # The request is refused, so its boundary rolls back: the record of the refusal
+        # (a failed code check counts towards the limits) is stored here, on its own.
+        commit_now("a refusal keeps its audit rows")
     else:
         db.session.rollback()
 

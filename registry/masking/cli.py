@@ -5,7 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from registry.core.errors import AppError
-from registry.core.extensions import db
+from registry.core.transactions import unit_of_work
 from registry.masking import pool
 from registry.telephony import ProviderError, get_gateway
 
@@ -13,8 +13,7 @@ proxy_cli = AppGroup("proxy", help="Manage the pool of proxy numbers.")
 
 
 def _fail(exc: AppError) -> None:
-    db.session.rollback()
-    raise click.ClickException(exc.message)
+    raise click.ClickException(exc.message)  # unit_of_work rolls back
 
 
 @proxy_cli.command("add")
@@ -23,11 +22,11 @@ def _fail(exc: AppError) -> None:
 @click.option("--cap", type=int, help="Most active pairs on this number (default PROXY_NUMBER_CAP).")
 def add(numbers: tuple[str, ...], shared: bool, cap: int | None) -> None:
     """Add E164 numbers the platform owns to the pool."""
-    try:
-        added = [pool.add_proxy_number(n, shared=shared, cap=cap) for n in numbers]
-    except AppError as exc:
-        _fail(exc)
-    db.session.commit()
+    with unit_of_work():
+        try:
+            added = [pool.add_proxy_number(n, shared=shared, cap=cap) for n in numbers]
+        except AppError as exc:
+            _fail(exc)
     for proxy in added:
         click.echo(f"added {proxy.e164} ({proxy.country}{', shared' if proxy.shared else ''})")
 
@@ -35,14 +34,13 @@ def add(numbers: tuple[str, ...], shared: bool, cap: int | None) -> None:
 @proxy_cli.command("sync")
 def sync() -> None:
     """Point the Twilio account's numbers' webhooks at PUBLIC_BASE_URL."""
-    try:
-        synced = pool.sync_with_provider(get_gateway(), current_app.config["PUBLIC_BASE_URL"])
-    except ProviderError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"Twilio refused: {exc} (code {exc.code})") from None
-    except AppError as exc:
-        _fail(exc)
-    db.session.commit()
+    with unit_of_work():
+        try:
+            synced = pool.sync_with_provider(get_gateway(), current_app.config["PUBLIC_BASE_URL"])
+        except ProviderError as exc:
+            raise click.ClickException(f"Twilio refused: {exc} (code {exc.code})") from None
+        except AppError as exc:
+            _fail(exc)
     for proxy in synced:
         click.echo(f"synced {proxy.e164} ({proxy.provider_sid})")
     click.echo(f"{len(synced)} number(s) now send calls and texts to "
@@ -63,11 +61,11 @@ def list_numbers() -> None:
 @click.argument("number")
 def retire(number: str) -> None:
     """Stop giving NUMBER new bindings; existing ones run out."""
-    try:
-        proxy = pool.retire(number)
-    except AppError as exc:
-        _fail(exc)
-    db.session.commit()
+    with unit_of_work():
+        try:
+            proxy = pool.retire(number)
+        except AppError as exc:
+            _fail(exc)
     click.echo(f"retired {proxy.e164}; {proxy.active_bindings} active binding(s) run out")
 
 

@@ -12,14 +12,18 @@ from datetime import timedelta
 from flask import Blueprint, current_app, request
 
 from registry.calllog import legs
-from registry.core.extensions import db
+from registry.core.dialects import use_autocommit
 from registry.core.phones import mask
+from registry.core.transactions import commit_now
 from registry.masking import relay, routing
 from registry.telephony import ProviderError, get_gateway, twiml
 from registry.telephony.webhooks import parse_call_status, parse_dial_result, twilio_signed, webhook_url
 from registry.telephony.webhooks import twiml as twiml_response
 
 log = logging.getLogger(__name__)
+# The text is logged (keyed by its MessageSid) before it is relayed: a delivery Twilio
+# retries after a failed commit would otherwise relay it twice.
+SMS_LOGGED_FIRST = "a relayed text is logged before it is sent, so a retry cannot send it twice"
 bp = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks/twilio")
 
 
@@ -42,13 +46,6 @@ def _answer(decision: routing.Decision) -> str:
     )
 
 
-def _autocommit_on_postgresql() -> None:
-    """Routing runs a read and then one write, the log: on PostgreSQL each autocommits,
-    which saves a transaction's BEGIN and COMMIT round trips on the hottest request."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 @bp.post("/voice/incoming")
 @twilio_signed
 def voice_incoming():
@@ -56,9 +53,8 @@ def voice_incoming():
     call_sid = request.form.get("CallSid", "")
     if not call_sid:
         return twiml_response(twiml.refuse())
-    _autocommit_on_postgresql()
+    use_autocommit()  # a read, then one write (the log): no BEGIN/COMMIT round trips
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"), _ttl())
-    db.session.commit()
     return twiml_response(_answer(decision))
 
 
@@ -68,10 +64,9 @@ def voice_extension():
     """The digits a caller typed at a shared number's extension prompt."""
     call_sid, digits = request.form.get("CallSid", ""), request.form.get("Digits", "")
     extension = digits if len(digits) == 4 and digits.isdigit() else "----"
-    _autocommit_on_postgresql()
+    use_autocommit()
     decision = routing.route_call(call_sid, request.form.get("To"), request.form.get("From"),
                                   _ttl(), extension=extension)
-    db.session.commit()
     return twiml_response(_answer(decision))
 
 
@@ -88,7 +83,6 @@ def voice_notice():
 def voice_status():
     """Status callbacks for every leg the app starts or dials."""
     relay.leg_status(parse_call_status(request.form), request.args.get("binding", type=int))
-    db.session.commit()
     return "", 204
 
 
@@ -97,7 +91,6 @@ def voice_status():
 def voice_dial_action():
     """The bridged leg ended: log its outcome and recording, then hang up."""
     legs.dial_ended(parse_dial_result(request.form))
-    db.session.commit()
     return twiml_response(twiml.hangup())
 
 
@@ -107,7 +100,7 @@ def sms_incoming():
     """A text to a proxy number: relayed from the proxy to the other party."""
     form = request.form
     decision = routing.route_text(form.get("MessageSid", ""), form.get("To"), form.get("From"))
-    db.session.commit()
+    commit_now(SMS_LOGGED_FIRST)
     if decision.action == "connect":
         try:
             get_gateway().send_sms(decision.proxy_e164, decision.connect_to, form.get("Body", "")[:1600])

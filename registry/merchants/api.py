@@ -29,7 +29,7 @@ def create_merchant():
     merchant = operations.create_merchant(
         current_user.id, body.get("name"), body.get("timezone"), body.get("business_hours")
     )
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(profile(operations.public_profile(merchant))), 201
 
 
@@ -48,7 +48,7 @@ def add_number(merchant_id: int):
         merchant, body.get("number"), body.get("region"), text_field(body, "label", required=False),
         default_region=current_app.config["DEFAULT_REGION"],
     )
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(number_for_owner(number)), 201
 
 
@@ -67,7 +67,7 @@ def send_code(number_id: int):
     sent = operations.start_verification(
         get_gateway(), number, body.get("channel"), requester(), policy()
     )
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify({
         "status": number.status,
         "channel": sent.channel,
@@ -85,5 +85,5 @@ def check_code(number_id: int):
         get_gateway(), number, body.get("code"), requester(), policy(),
         current_app.config["VERIFICATION_LAPSE_DAYS"],
     )
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(number_for_owner(number))

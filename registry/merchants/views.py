@@ -1,6 +1,6 @@
 """HTML: merchant onboarding (the store profile, its numbers, verifying them).
 
-Each view parses its form, calls one operation, commits once, and redirects;
+Each view parses its form, calls one operation and redirects (the request's end commits);
 a refusal shows the form again with the message by its field.
 """
 
@@ -82,7 +82,6 @@ def new_store():
                                        form.business_hours())
         except AppError as error:
             return refuse(error, "merchants/store_form.html", form, ("business_hours",), new=True)
-        db.session.commit()
         flash(_("Your store is ready. Add the phone number shoppers' calls should reach."),
               "success")
         return redirect(url_for(".add_number"))
@@ -105,7 +104,6 @@ def edit_store():
                                        form.business_hours())
         except AppError as error:
             return refuse(error, "merchants/store_form.html", form, ("business_hours",), new=False)
-        db.session.commit()
         flash(_("Your store profile is saved."), "success")
         return redirect(url_for(".dashboard"))
     if not form.is_submitted():
@@ -128,7 +126,7 @@ def add_number():
                                            form.label.data or None, default_region=default_region)
         except AppError as error:
             return refuse(error, "merchants/number_form.html", form)
-        db.session.commit()
+        db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
         flash(_("Number added. Verify it now to show shoppers your store is verified."), "success")
         return redirect(url_for(".verify", number_id=number.id))
     return render_form("merchants/number_form.html", form)
@@ -176,7 +174,6 @@ def send_code(number_id: int):
                                              locale=current_language())
     except AppError as error:
         return _refused(number, error)
-    db.session.commit()
     _remember_resend(number.id, sent.resend_after_seconds)
     shown = format_international(number.e164)
     if sent.channel == "sms":
@@ -199,7 +196,6 @@ def check_code(number_id: int):
                                         _policy(), current_app.config["VERIFICATION_LAPSE_DAYS"])
     except AppError as error:
         return _refused(number, error, form)
-    db.session.commit()
     flash(_("%(number)s is verified.", number=format_international(number.e164)), "success")
     return redirect(url_for(".dashboard"))
 

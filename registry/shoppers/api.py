@@ -21,7 +21,6 @@ def send_code():
     body = json_body()
     gateway, requester, policy, region = _context()
     channel = operations.start_verification(gateway, body.get("phone"), requester, policy, region)
-    db.session.commit()
     return jsonify({"status": "pending", "channel": channel,
                     "resend_after_seconds": policy.resend_seconds}), 202
 
@@ -32,6 +31,6 @@ def check_code():
     gateway, requester, policy, region = _context()
     shopper, token = operations.confirm_verification(gateway, body.get("phone"), body.get("code"),
                                                      requester, policy, region)
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify({"token": token, "shopper": {"id": shopper.id, "phone": shopper.masked,
                                                 "timezone": shopper.timezone}})

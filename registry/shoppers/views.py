@@ -71,7 +71,6 @@ def _send(raw_phone: object) -> None:
     channel = operations.start_verification(get_gateway(), raw_phone, _requester(), _policy(), _region(),
                                             locale=current_language())
     e164 = parse_phone(raw_phone, _region(), field="phone").e164
-    db.session.commit()
     session[PENDING_KEY] = get_cipher().encrypt(e164)
     session[CHANNEL_KEY] = channel
     session[RESEND_KEY] = time.time() + _policy().resend_seconds
@@ -121,7 +120,7 @@ def code():
                                                           _requester(), _policy(), _region())
     except AppError as error:
         return _refuse_code(error, form, e164)
-    db.session.commit()
+    db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     remember_shopper(shopper)
     for key in (PENDING_KEY, CHANNEL_KEY, RESEND_KEY):
         session.pop(key, None)

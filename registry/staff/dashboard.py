@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from registry.accounts.models import User
 from registry.calllog.models import CallRecord
 from registry.complaints.models import Complaint
+from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
 from registry.masking import pool
@@ -39,13 +40,6 @@ def _bars(items: list[tuple[str, float, str]], scale: float | None = None) -> li
     return [Bar(label, value, shown, min(1.0, value / top)) for label, value, shown in items]
 
 
-def _utc_day(column):
-    """The UTC calendar day of a timestamp column, on either backend."""
-    if db.engine.dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)  # SQLite keeps UTC timestamps as text
-
-
 @dataclass(frozen=True)
 class DailyCalls:
     """The two per-day charts, oldest day first."""
@@ -58,7 +52,7 @@ def daily_calls(now: datetime | None = None, days: int = DAYS) -> DailyCalls:
     """Calls per UTC day and the answer rate per day, for the last `days` days (today included)."""
     today = as_utc(now or utcnow()).date()
     first = today - timedelta(days=days - 1)
-    day = _utc_day(CallRecord.created_at)
+    day = dialects.utc_date(CallRecord.created_at, db.engine)
     rang = case((CallRecord.kind != "intercepted", 1), else_=0)
     answered = case(((CallRecord.kind != "intercepted") & CallRecord.answered_at.is_not(None), 1), else_=0)
     rows = db.session.execute(

@@ -4,7 +4,7 @@ Search the call log, read a call and a callback request's whole timeline,
 reveal a number for a stated reason, handle complaints, export a search as
 CSV, and see the dashboard. Every search, view, reveal and export writes a
 `staff_audit` row in the same transaction as the request's other work; each
-view parses its input, calls one operation, commits once and renders.
+view parses its input, calls one operation and renders (the request's end commits).
 A refused filter or form shows the page again with the message by its field.
 """
 
@@ -100,7 +100,6 @@ def calls():
     html = render_template("staff/calls.html", form=form, errors={}, **{
         **context, "records": records, "next_cursor": cursor, "paged": bool(request.args.get("cursor")),
         "merchants": queries.merchant_names(r.merchant_id for r in records)})
-    db.session.commit()
     return html
 
 
@@ -116,7 +115,6 @@ def export_calls():
     result = export.export_calls(criteria, export.MAX_ROWS)
     audit(current_user.id, "export", None, None,
           {**criteria.described(), "rows": result.rows, "truncated": result.truncated})
-    db.session.commit()
     name = f"calls-first-{result.rows}.csv" if result.truncated else "calls.csv"
     return Response(result.text, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename={name}", "Cache-Control": "no-store",
@@ -137,7 +135,6 @@ def call(record_id: int):
     """One leg: masked numbers, its chained events, complaints, the recording."""
     html = _call_page(record_id)
     audit(current_user.id, "view", f"call_record:{record_id}")
-    db.session.commit()
     return html
 
 
@@ -160,7 +157,6 @@ def reveal(record_id: int):
         page = timeline.call_page(record_id)
         return refuse(error, "staff/call.html", form, page=page, record=page.record,
                       event_detail=timeline.event_detail, revealed=None)
-    db.session.commit()
     html = _call_page(record_id, RevealForm(formdata=None), {"side": form.side.data, "number": number})
     return html, 200, {"Cache-Control": "no-store"}
 
@@ -180,7 +176,6 @@ def recording(record_id: int):
     if path is None or not Path(path).is_file():
         raise NotFound("not_found.recording")
     audit(current_user.id, "listen", f"call_record:{record.id}")
-    db.session.commit()
     return send_file(path, conditional=True, max_age=0)
 
 
@@ -190,7 +185,6 @@ def callback(request_id: int):
     """A callback request's whole timeline: attempts, legs, events, bindings, recordings."""
     html = render_template("staff/callback.html", t=timeline.request_timeline(request_id))
     audit(current_user.id, "view", f"callback_request:{request_id}")
-    db.session.commit()
     return html
 
 
@@ -214,7 +208,6 @@ def complaint_list():
     audit(current_user.id, "list", "complaints", None, {"status": status} if status else {})
     html = render_template("staff/complaints.html", items=items, status=status, before=before,
                            merchants=names, statuses=COMPLAINT_STATUSES, errors={})
-    db.session.commit()
     return html
 
 
@@ -231,7 +224,6 @@ def complaint(complaint_id: int):
     item = complaints.get_complaint(complaint_id)
     html = render_template("staff/complaint.html", errors={}, form=ResolveForm(), **_complaint_context(item))
     audit(current_user.id, "view", f"complaint:{item.id}")
-    db.session.commit()
     return html
 
 
@@ -245,7 +237,6 @@ def assign(complaint_id: int):
             complaints.assign(item, current_user.id)
         except AppError as error:
             return refuse(error, "staff/complaint.html", ResolveForm(), **_complaint_context(item))
-        db.session.commit()
         flash(_("The complaint is assigned to you."), "success")
     return redirect(url_for(".complaint", complaint_id=item.id))
 
@@ -263,7 +254,6 @@ def resolve(complaint_id: int):
     except AppError as error:
         error.field = "resolution" if error.field == "reason" else error.field
         return refuse(error, "staff/complaint.html", form, **_complaint_context(item))
-    db.session.commit()
     flash(_("The complaint is resolved: %(action)s.", action=ACTION_LABELS[item.action]), "success")
     return redirect(url_for(".complaint", complaint_id=item.id))
 

@@ -187,19 +187,19 @@ def test_the_binding_returned_is_ready_for_the_caller_without_another_query(db):
 def test_a_slot_taken_by_a_racing_allocation_is_skipped_for_the_next_number(db, monkeypatch):
     """The insert reports the unique index's refusal (no error, no savepoint) and the
     next number is tried; the refused number's count is left alone."""
-    from registry.masking import allocation
+    from registry.masking import allocation_sql
 
     first, second = make_proxy("+8613900000001"), make_proxy("+8613900000002")
     make_binding(MERCHANT, SHOPPERS[0])  # on the first number
     if db.engine.dialect.name == "postgresql":
         # The pick sees committed rows; leave party A out of its check, so it is as
         # blind to the first binding as it is to a racing allocation's uncommitted one.
-        monkeypatch.setattr(allocation, "_PG_DIRECT", allocation._pg_statements(allocation._FITS.replace(
-            "x.party_a_hash = :a_hash", "x.party_a_hash = 'nobody'")))
+        blind = allocation_sql._FITS.replace("x.party_a_hash = :a_hash", "x.party_a_hash = 'nobody'")
+        monkeypatch.setattr(allocation_sql, "_PG_DIRECT", allocation_sql._pg_statements(blind))
     else:
-        real_uses = allocation._uses
-        monkeypatch.setattr(allocation, "_DIRECT", {})  # the queries are built again, blind
-        monkeypatch.setattr(allocation, "_uses", lambda column, param: (
+        real_uses = allocation_sql._uses
+        monkeypatch.setattr(allocation_sql, "_DIRECT", {})  # the queries are built again, blind
+        monkeypatch.setattr(allocation_sql, "_uses", lambda column, param: (
             real_uses(column, param) if param == "b_hash" else sqlalchemy.false()))
     binding = make_binding(MERCHANT, SHOPPERS[1])
     assert binding.proxy_number_id == second.id
@@ -227,7 +227,7 @@ def test_the_allocating_statement_reads_bindings_by_index_in_a_generic_plan(db):
     each allocation cost ~4 ms at 10,000 bindings (growing with them)."""
     from sqlalchemy import text
 
-    from registry.masking import allocation
+    from registry.masking import allocation_sql
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("prepared statements' generic plans are PostgreSQL's")
@@ -239,7 +239,7 @@ def test_the_allocating_statement_reads_bindings_by_index_in_a_generic_plan(db):
         "'x', 'a' || i % 50, 'x', 'b' || i, now(), now() + interval '72 hours' "
         "FROM generate_series(1, 9999) AS i"), {"proxy": proxy.id})
     db.session.execute(text("ANALYZE bindings"))
-    plan = generic_plan(db.session, allocation._PG_DIRECT[True, False], types={
+    plan = generic_plan(db.session, allocation_sql._PG_DIRECT[True, False], types={
         "check": "boolean", "now": "timestamptz", "created_at": "timestamptz", "expires_at": "timestamptz",
         "default_cap": "integer", "merchant_id": "integer", "skip": "integer[]"}, values={
         "check": "true", "a_hash": "'a1'", "b_hash": "'b-new'", "skip": "'{}'", "merchant_id": "NULL",
