@@ -22,7 +22,7 @@ SIMULATOR_URL = "http://127.0.0.1:5001"
 
 ENVIRONMENTS = ("development", "testing", "production")
 
-# Tunables with their defaults (DESIGN.md); each may be overridden by the
+# Tunables with their defaults (docs/configuration.md); each may be overridden by the
 # environment variable of the same name.
 INT_TUNABLES: dict[str, int] = {
     "CALLBACK_RETRY_BACKOFF_SECONDS": 300,

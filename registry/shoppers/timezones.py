@@ -1,6 +1,6 @@
 """A shopper's time zones, from their number.
 
-DESIGN.md says a number that maps to several zones uses the earliest-closing
+The rules (docs/rules.md) say a number that maps to several zones uses the earliest-closing
 one, "so no one is called late". That alone still lets a call land late in
 the west: for a Russian mobile, 08:00 in Anadyr is 23:00 in Moscow. So
 calling hours are checked in every zone the number may be in (their

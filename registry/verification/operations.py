@@ -2,7 +2,7 @@
 
 Twilio Verify generates, delivers and checks the codes, so the platform
 never sees or stores one. On top of Verify's own rules the platform keeps
-its limits (DESIGN.md), counted from `verification_attempts`: they hold
+its limits (docs/rules.md), counted from `verification_attempts`: they hold
 across merchants and shoppers, because the person being messaged is the
 same whoever asks.
 """
