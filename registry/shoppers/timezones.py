@@ -1,10 +1,10 @@
 """A shopper's time zones, from their number.
 
-The rules (docs/rules.md) say a number that maps to several zones uses the earliest-closing
-one, "so no one is called late". That alone still lets a call land late in
-the west: for a Russian mobile, 08:00 in Anadyr is 23:00 in Moscow. So
-calling hours are checked in every zone the number may be in (their
-intersection), and the earliest-closing zone is the one shown to the shopper.
+A number may map to several zones. Calling in the earliest-closing one alone
+would still let a call land late in the west (for a Russian mobile, 08:00 in
+Anadyr is 23:00 in Moscow), so calling hours are checked in every zone the
+number may be in (their intersection; docs/rules.md), and the earliest-closing
+zone is the one shown to the shopper.
 """
 
 from __future__ import annotations
