@@ -120,11 +120,24 @@ class TelephonyGateway:
         verification = self._call(service.verifications.create, **options)
         return VerificationResult(verification.sid, verification.status, verification.channel)
 
-    def check_verification(self, to: str, code: str) -> CheckResult:
-        """Check `code` for `to`; `VerificationNotFound` if nothing is pending."""
+    def check_verification(self, to: str, code: str, verification_sid: str | None = None) -> CheckResult:
+        """Check `code` for `to`, or for that one verification when `verification_sid` is
+        given (then a code of another, newer verification of the number does not count);
+        `VerificationNotFound` if it is not pending (none sent, expired, canceled or used)."""
         service = self.client.verify.v2.services(self.verify_service_sid)
-        check = self._call(service.verification_checks.create, to=to, code=code)
+        target = {"verification_sid": verification_sid} if verification_sid else {"to": to}
+        check = self._call(service.verification_checks.create, code=code, **target)
         return CheckResult(approved=check.status == "approved", status=check.status)
+
+    def cancel_verification(self, sid: str) -> bool:
+        """Cancel a pending verification (its code stops working, and the number's next
+        verification is a fresh one). False if it was no longer pending."""
+        service = self.client.verify.v2.services(self.verify_service_sid)
+        try:
+            self._call(service.verifications(sid).update, status="canceled")
+        except VerificationNotFound:
+            return False
+        return True
 
     # Messaging and numbers ------------------------------------------------
 

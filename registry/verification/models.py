@@ -1,10 +1,11 @@
-"""`verification_attempts`: every code sent and checked, the source for limits and audits."""
+"""`verification_attempts`: every code sent and checked, the source for limits and audits;
+`verifications`: one row per Twilio Verify verification, owned by the context that started it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.extensions import db
@@ -19,6 +20,39 @@ OUTCOMES = (
     "wrong_code",  # wrong code (counts towards check limits)
     "expired",  # checked after the code's life, or nothing pending
 )
+# A verification's status: "pending" (sent; checks may be made against it), "approved" (the
+# right code was given: used), "canceled" (canceled at Twilio so that a fresh one could be
+# started: a resend after a lockout, or a send in another context for the same number).
+STATUSES = ("pending", "approved", "canceled")
+SHOPPER_CONTEXT = "shopper"
+
+
+def merchant_number_context(merchant_number_id: int) -> str:
+    """The context of one store's claim on a number: only its owner sends and checks there."""
+    return f"merchant_number:{merchant_number_id}"
+
+
+class Verification(db.Model):
+    """One Twilio Verify verification (a code at Twilio), and the checks made against it.
+
+    Twilio keeps one pending verification per number, so a shopper's and a
+    merchant's code for one number would be the same one. The platform
+    therefore gives each verification one context (`shopper`, or one store's
+    number), checks only a context's own verification (by its SID), and
+    counts the checks here, one atomic increment per check, so that the
+    limit holds however many checks arrive at once.
+    """
+
+    __tablename__ = "verifications"
+    __table_args__ = (Index("ix_verifications_number", "number_hash", "context"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    number_hash: Mapped[str] = mapped_column(String(64))
+    context: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class VerificationAttempt(db.Model):

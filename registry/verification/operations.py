@@ -2,27 +2,52 @@
 
 Twilio Verify generates, delivers and checks the codes, so the platform
 never sees or stores one. On top of Verify's own rules the platform keeps
-its limits (docs/rules.md), counted from `verification_attempts`: they hold
-across merchants and shoppers, because the person being messaged is the
-same whoever asks.
+its limits (`limits`, docs/rules.md) and its own count of checks.
+
+Twilio keeps one pending verification per number, whoever asked for it; a
+shopper's and a merchant's code for one number would be the same, and a
+stranger failing "shopper" checks would lock the store's code. So each
+verification belongs to one context (`Target.context`: the shopper side of
+a number, or one store's claim on it, which only its owner can reach):
+
+- a check is made only against its context's own verification, by SID, and
+  counted on that verification's row (`Verification.checks`) with one
+  atomic increment, so the fifth wrong check locks it however many arrive
+  at once, and a lockout in one context never touches another;
+- a send re-sends the context's pending code while it is usable; a locked
+  one, or another context's, is canceled at Twilio first, so the send
+  starts a fresh verification with fresh checks;
+- a store's owner always gets a fresh code that way, but a shopper-side
+  send (anyone may make one) never cancels a store's usable code: it waits
+  for that code's life to end (429 `too_many_codes.pending`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 
+from registry.core.dialects import flavour, insert_ignore
 from registry.core.errors import AppError, BadRequest, InvalidInput, ProviderUnavailable, RateLimited
 from registry.core.extensions import db
 from registry.core.phones import normalise_digits
 from registry.core.timeutil import as_utc, utcnow
 from registry.telephony import ProviderError, TelephonyGateway, VerificationNotFound
 from registry.telephony.gateway import INVALID_PARAMETER, MAX_CHECK_ATTEMPTS, MAX_SEND_ATTEMPTS
-from registry.verification.models import VerificationAttempt
+from registry.verification.limits import LIMIT_CODES, send_wait
+from registry.verification.models import (
+    SHOPPER_CONTEXT,
+    Verification,
+    VerificationAttempt,
+    merchant_number_context,
+)
 from registry.verification.policy import Requester, VerificationPolicy
+
+__all__ = ["CHANNELS", "LIMIT_CODES", "Target", "WrongCode", "check_code", "normalise_code",
+           "send_code", "send_wait"]
 
 CODE_PATTERN = re.compile(r"[0-9]{6}")
 CHANNELS = ("sms", "call")
@@ -36,6 +61,18 @@ class Target:
     number_hash: str
     subject: str  # "merchant_number" or "shopper"
     merchant_number_id: int | None = None
+
+    @property
+    def context(self) -> str:
+        """Whose verification this is: the shopper side of the number, or one store's claim."""
+        if self.merchant_number_id is None:
+            return SHOPPER_CONTEXT
+        return merchant_number_context(self.merchant_number_id)
+
+    @property
+    def is_owner(self) -> bool:
+        """A store's owner proving its number (signed in, and the only one who reaches it)."""
+        return self.merchant_number_id is not None
 
 
 class WrongCode(AppError):
@@ -58,52 +95,72 @@ def _record(target: Target, requester: Requester, action: str, outcome: str, **f
     return attempt
 
 
-def _sent_times(condition, since: datetime) -> list[datetime]:
-    query = (
-        select(VerificationAttempt.created_at)
-        .where(condition, VerificationAttempt.action == "send")
-        .where(VerificationAttempt.outcome == "sent", VerificationAttempt.created_at >= since)
-        .order_by(VerificationAttempt.created_at)
+def _life_left(verification: Verification, policy: VerificationPolicy, now) -> float:
+    """Seconds the code has to live (Twilio's life runs from the verification's creation)."""
+    ends = as_utc(verification.created_at) + timedelta(seconds=policy.code_ttl_seconds)
+    return (ends - now).total_seconds()
+
+
+def _pending_on_number(target: Target, policy: VerificationPolicy, now) -> list[Verification]:
+    """The number's verifications that Twilio may still hold pending, any context."""
+    since = now - timedelta(seconds=policy.code_ttl_seconds)
+    rows = db.session.scalars(
+        select(Verification)
+        .where(Verification.number_hash == target.number_hash, Verification.status == "pending")
+        .where(Verification.created_at > since)
+        .order_by(Verification.id)
     )
-    return [as_utc(t) for t in db.session.scalars(query)]
+    return [row for row in rows if _life_left(row, policy, now) > 0]
 
 
-def _window_wait(times: list[datetime], limit: int, window: timedelta, now: datetime) -> float:
-    """Seconds until fewer than `limit` sends lie in the window (0 if already)."""
-    recent = [t for t in times if t > now - window]
-    if len(recent) < limit:
-        return 0.0
-    return (recent[-limit] + window - now).total_seconds()
+def _make_room(gateway: TelephonyGateway, target: Target, requester: Requester,
+               policy: VerificationPolicy, holders: list[Verification], now) -> None:
+    """Cancel the pending verifications a send in `target.context` must not re-send, or
+    refuse the send when one of them is a store's usable code and the sender is not its owner."""
+    in_the_way = []
+    for holder in holders:
+        usable = holder.checks < policy.max_checks
+        if holder.context == target.context and usable:
+            continue  # Twilio re-sends this very code: a resend, not a fresh check
+        if usable and holder.context != SHOPPER_CONTEXT and not target.is_owner:
+            _record(target, requester, "send", "rate_limited", detail="pending")
+            raise RateLimited(LIMIT_CODES["pending"], _life_left(holder, policy, now),
+                              field="number", keeps_audit=True)
+        in_the_way.append(holder)
+    for holder in in_the_way:
+        try:
+            gateway.cancel_verification(holder.provider_sid)
+        except ProviderError as exc:
+            _record(target, requester, "send", "provider_error", detail=f"cancel {exc.code}")
+            raise ProviderUnavailable("provider_unavailable.send", keeps_audit=True) from None
+        holder.status = "canceled"
+    db.session.flush()
 
 
-def send_wait(target: Target, requester: Requester, policy: VerificationPolicy, now=None):
-    """Seconds to wait before a code may be sent, and which limit holds."""
-    now = now or utcnow()
-    day = timedelta(days=1)
-    by_number = _sent_times(VerificationAttempt.number_hash == target.number_hash, now - day)
-    waits = [
-        (_window_wait(by_number, 1, timedelta(seconds=policy.resend_seconds), now), "resend"),
-        (_window_wait(by_number, policy.sends_per_number_hour, timedelta(hours=1), now), "number"),
-        (_window_wait(by_number, policy.sends_per_number_day, day, now), "number"),
-    ]
-    if requester.ip:
-        by_ip = _sent_times(VerificationAttempt.ip == requester.ip, now - timedelta(hours=1))
-        waits.append(
-            (_window_wait(by_ip, policy.sends_per_ip_hour, timedelta(hours=1), now), "ip")
-        )
-    if requester.user_id is not None:
-        by_user = _sent_times(VerificationAttempt.user_id == requester.user_id, now - day)
-        waits.append((_window_wait(by_user, policy.sends_per_account_day, day, now), "account"))
-    return max(waits)
+def _start(gateway, target: Target, channel: str, requester: Requester,
+           policy: VerificationPolicy, locale: str | None):
+    try:
+        return gateway.start_verification(target.e164, channel, locale)
+    except ProviderError as exc:
+        _record(target, requester, "send", "provider_error", channel=channel, detail=str(exc.code))
+        if exc.code == MAX_SEND_ATTEMPTS:
+            raise RateLimited("too_many_codes.provider", policy.code_ttl_seconds, field="number",
+                              keeps_audit=True) from None
+        if exc.code == INVALID_PARAMETER:
+            raise InvalidInput("invalid.channel_unreachable", field="channel",
+                               keeps_audit=True) from None
+        raise ProviderUnavailable("provider_unavailable.send", keeps_audit=True) from None
 
 
-# The refusal for each limit `send_wait` names (public code `too_many_codes`).
-LIMIT_CODES = {
-    "resend": "too_many_codes.resend",
-    "number": "too_many_codes.number",
-    "ip": "too_many_codes.ip",
-    "account": "too_many_codes.account",
-}
+def _claim(sid: str, target: Target, now) -> Verification:
+    """The row of Twilio's verification `sid`, created for `target.context` if new. An
+    insert that yields to a row another request is writing (and then reads it), so two
+    sends that cross cannot fail on the unique SID."""
+    db.session.execute(insert_ignore(Verification.__table__, flavour(), ["provider_sid"]).values(
+        provider_sid=sid, number_hash=target.number_hash, context=target.context,
+        status="pending", checks=0, created_at=now))
+    return db.session.scalar(select(Verification).where(Verification.provider_sid == sid)
+                             .execution_options(populate_existing=True))
 
 
 def send_code(
@@ -121,48 +178,19 @@ def send_code(
     if wait > 0:
         _record(target, requester, "send", "rate_limited", channel=channel, detail=limit)
         raise RateLimited(LIMIT_CODES[limit], wait, field="number", keeps_audit=True)
-    try:
-        result = gateway.start_verification(target.e164, channel, locale)
-    except ProviderError as exc:
-        _record(target, requester, "send", "provider_error", channel=channel, detail=str(exc.code))
-        if exc.code == MAX_SEND_ATTEMPTS:
-            raise RateLimited("too_many_codes.provider", policy.code_ttl_seconds, field="number",
-                              keeps_audit=True) from None
-        if exc.code == INVALID_PARAMETER:
-            raise InvalidInput("invalid.channel_unreachable", field="channel",
-                               keeps_audit=True) from None
-        raise ProviderUnavailable("provider_unavailable.send", keeps_audit=True) from None
+    now = utcnow()
+    _make_room(gateway, target, requester, policy, _pending_on_number(target, policy, now), now)
+    result = _start(gateway, target, channel, requester, policy, locale)
+    row = _claim(result.sid, target, now)
+    if row.context != target.context:
+        # Another context's send for this number crossed ours, and Twilio re-sent its code
+        # to us: settle it as if it had been seen first, then start our own.
+        _make_room(gateway, target, requester, policy, [row], now)
+        result = _start(gateway, target, channel, requester, policy, locale)
+        row = _claim(result.sid, target, now)
+        if row.context != target.context:
+            raise ProviderUnavailable("provider_unavailable.send")
     return _record(target, requester, "send", "sent", channel=channel, provider_sid=result.sid)
-
-
-def _current_code(target: Target) -> tuple[str, datetime] | None:
-    """The latest verification sent to this number: its SID and when it started."""
-    latest = db.session.scalar(
-        select(VerificationAttempt.provider_sid)
-        .where(VerificationAttempt.number_hash == target.number_hash)
-        .where(VerificationAttempt.action == "send", VerificationAttempt.outcome == "sent")
-        .order_by(VerificationAttempt.created_at.desc(), VerificationAttempt.id.desc())
-        .limit(1)
-    )
-    if latest is None:
-        return None
-    # Twilio re-sends a pending verification's code; its life runs from the first send.
-    started = db.session.scalar(
-        select(func.min(VerificationAttempt.created_at)).where(
-            VerificationAttempt.provider_sid == latest, VerificationAttempt.action == "send"
-        )
-    )
-    return latest, as_utc(started)
-
-
-def _checks_against(sid: str, outcome: str) -> int:
-    return db.session.scalar(
-        select(func.count(VerificationAttempt.id)).where(
-            VerificationAttempt.provider_sid == sid,
-            VerificationAttempt.action == "check",
-            VerificationAttempt.outcome == outcome,
-        )
-    ) or 0
 
 
 def normalise_code(raw: object) -> str:
@@ -175,6 +203,35 @@ def normalise_code(raw: object) -> str:
     return text
 
 
+def _refusal(row: Verification, target: Target, requester: Requester,
+             policy: VerificationPolicy, now) -> AppError | None:
+    """Why no check may be made against `row` now, if there is a reason."""
+    if row.status == "approved":
+        return BadRequest("no_code.used", field="code")
+    if row.checks >= policy.max_checks:
+        _record(target, requester, "check", "rate_limited", provider_sid=row.provider_sid)
+        wait, _ = send_wait(target, requester, policy, now)
+        return RateLimited("too_many_checks", wait, field="code", keeps_audit=True)
+    if row.status == "canceled" or _life_left(row, policy, now) <= 0:
+        _record(target, requester, "check", "expired", provider_sid=row.provider_sid)
+        return BadRequest("code_expired", field="code", keeps_audit=True)
+    return None
+
+
+def _take_check(row: Verification, policy: VerificationPolicy) -> int | None:
+    """Count one check against `row`, atomically: the checks made so far including this one,
+    or None if the code is no longer pending or has no check left. The row stays locked
+    until the request ends, so concurrent checks of one code are counted one after another."""
+    return db.session.execute(
+        update(Verification)
+        .where(Verification.id == row.id, Verification.status == "pending",
+               Verification.checks < policy.max_checks)
+        .values(checks=Verification.checks + 1)
+        .returning(Verification.checks)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+
+
 def check_code(
     gateway: TelephonyGateway,
     target: Target,
@@ -182,38 +239,41 @@ def check_code(
     requester: Requester,
     policy: VerificationPolicy,
 ) -> VerificationAttempt:
-    """Check a code; returns the approved attempt or raises a refusal.
-
-    Refusals that count (a wrong code) are recorded and kept.
-    """
+    """Check a code against the latest verification of `target`'s context; returns the
+    approved attempt or raises a refusal. Refusals that count (a wrong code) are recorded
+    and kept."""
     code = normalise_code(raw_code)
-    current = _current_code(target)
-    if current is None:
+    row = db.session.scalar(
+        select(Verification)
+        .where(Verification.number_hash == target.number_hash,
+               Verification.context == target.context)
+        .order_by(Verification.id.desc()).limit(1)
+    )
+    if row is None:
         raise BadRequest("no_code", field="code")
-    sid, started = current
     now = utcnow()
-    if _checks_against(sid, "approved"):
-        raise BadRequest("no_code.used", field="code")
-    used = _checks_against(sid, "wrong_code")
-    if used >= policy.max_checks:
-        wait, _ = send_wait(target, requester, policy, now)
-        _record(target, requester, "check", "rate_limited", provider_sid=sid)
-        raise RateLimited("too_many_checks", wait, field="code", keeps_audit=True)
-    if now > started + timedelta(seconds=policy.code_ttl_seconds):
-        _record(target, requester, "check", "expired", provider_sid=sid)
-        raise BadRequest("code_expired", field="code", keeps_audit=True)
+    refusal = _refusal(row, target, requester, policy, now)
+    if refusal is None and (checks := _take_check(row, policy)) is None:
+        db.session.refresh(row)  # another check got there first: say what it left
+        refusal = _refusal(row, target, requester, policy, now)
+    if refusal is not None:
+        raise refusal
+    sid = row.provider_sid
     try:
-        result = gateway.check_verification(target.e164, code)
+        result = gateway.check_verification(target.e164, code, verification_sid=sid)
     except VerificationNotFound:
         _record(target, requester, "check", "expired", provider_sid=sid)
         raise BadRequest("code_expired", field="code", keeps_audit=True) from None
     except ProviderError as exc:
-        if exc.code == MAX_CHECK_ATTEMPTS:
-            _record(target, requester, "check", "rate_limited", provider_sid=sid)
-            raise RateLimited("too_many_checks", 60, field="code", keeps_audit=True) from None
-        raise ProviderUnavailable("provider_unavailable.check") from None
+        if exc.code != MAX_CHECK_ATTEMPTS:
+            raise ProviderUnavailable("provider_unavailable.check") from None
+        row.checks = policy.max_checks  # Twilio counted more than we did: locked all the same
+        _record(target, requester, "check", "rate_limited", provider_sid=sid)
+        wait, _ = send_wait(target, requester, policy, now)
+        raise RateLimited("too_many_checks", wait, field="code", keeps_audit=True) from None
     if not result.approved:
         _record(target, requester, "check", "wrong_code", provider_sid=sid)
-        left = policy.max_checks - used - 1
-        raise WrongCode("wrong_code", field="code", attempts_left=left, keeps_audit=True)
+        raise WrongCode("wrong_code", field="code", attempts_left=policy.max_checks - checks,
+                        keeps_audit=True)
+    row.status = "approved"
     return _record(target, requester, "check", "approved", provider_sid=sid)

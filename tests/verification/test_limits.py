@@ -8,7 +8,7 @@ from registry.core.errors import RateLimited
 from registry.core.extensions import db
 from registry.core.phones import get_cipher
 from registry.telephony import get_gateway
-from registry.verification.models import VerificationAttempt
+from registry.verification.models import Verification, VerificationAttempt
 from registry.verification.operations import Target, send_code
 from registry.verification.policy import Requester, VerificationPolicy
 
@@ -34,8 +34,8 @@ def shared_clock(simulator):
 def age_all_attempts(db, seconds, clock=None):
     if clock is not None:
         clock[0] += seconds
-    for attempt in db.session.query(VerificationAttempt):
-        attempt.created_at = attempt.created_at - timedelta(seconds=seconds)
+    for row in [*db.session.query(VerificationAttempt), *db.session.query(Verification)]:
+        row.created_at = row.created_at - timedelta(seconds=seconds)
     db.session.commit()
 
 

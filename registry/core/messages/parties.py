@@ -17,6 +17,8 @@ MESSAGES = {
     "too_many_codes.account": _l("Too many codes were requested by this account; try again in "
                                  "%(retry_after)s seconds."),
     "too_many_codes.provider": _l("Too many codes were sent to this number; try again in 10 minutes."),
+    "too_many_codes.pending": _l("A code sent to this number for another purpose is still waiting "
+                                 "to be used; try again in %(retry_after)s seconds."),
     "provider_unavailable.send": _l("The code could not be sent just now; please try again shortly."),
     "provider_unavailable.check": _l("The code could not be checked just now; please try again "
                                      "shortly."),
