@@ -18,6 +18,12 @@ def _policy() -> operations.CallbackPolicy:
     return operations.CallbackPolicy.from_config(current_app.config)
 
 
+def _shown(request) -> dict:
+    """The request as JSON, with `waiting_reason`: why a scheduled call waits, if it does."""
+    waiting = operations.request_waiting(request, _policy())
+    return callback(request, waiting.code if waiting else None)
+
+
 @bp.post("/merchants/<int:merchant_id>/callbacks")
 @shopper_required
 def create(merchant_id: int):
@@ -25,7 +31,7 @@ def create(merchant_id: int):
     request = operations.request_callback(current_shopper(), merchant_id, body.get("when"),
                                           body.get("order_ref"), body.get("note"), _policy())
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(callback(request)), 201
+    return jsonify(_shown(request)), 201
 
 
 @bp.get("/merchants/<int:merchant_id>/callback-slots")
@@ -50,7 +56,7 @@ def _visible(request_id: int):
 
 @bp.get("/callbacks/<int:request_id>")
 def show(request_id: int):
-    return jsonify(callback(_visible(request_id)))
+    return jsonify(_shown(_visible(request_id)))
 
 
 @bp.delete("/callbacks/<int:request_id>")
@@ -59,4 +65,4 @@ def cancel(request_id: int):
     request = operations.visible_request(request_id, shopper_id=current_shopper().id)
     operations.cancel(request)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(callback(request))
+    return jsonify(_shown(request))

@@ -1,6 +1,6 @@
 """What the callback pages ask and show: the request form, the choice of
-times in the shopper's own zone, and a request's reasons in the visitor's
-language.
+times in the shopper's own zone, why a call waits, and a request's reasons in
+the visitor's language.
 
 The rules themselves (which times suit both sides, lengths, limits) live in
 `registry.callbacks.operations`; this module only presents them.
@@ -8,7 +8,6 @@ The rules themselves (which times suit both sides, lengths, limits) live in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,11 +19,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from registry.callbacks import operations, windows
-from registry.callbacks.models import FINAL_STATUSES
 from registry.callbacks.operations import MAX_NOTE, MAX_ORDER_REF
-from registry.callbacks.serialize import iso
 from registry.core.i18n import N_, current_language
-from registry.core.phones import format_international
 from registry.core.timeutil import as_utc, utcnow
 from registry.core.zones import zone_label
 
@@ -101,6 +97,7 @@ class TimeChoices:
     asap_at: datetime | None
     asap_label: str
     days: list[Day]
+    waiting: str = ""  # why "as soon as possible" is not now (`waiting_text`), if it is not
 
 
 def _day_label(date, today, first_slot: datetime, zone: str) -> str:
@@ -133,7 +130,57 @@ def time_choices(merchant, shopper, policy: operations.CallbackPolicy,
                 [Slot(start.isoformat(), f"{local_time(start, zone)}–{local_time(end, zone)}")
                  for start, end in slots])
             for date, slots in by_date.items()]
-    return TimeChoices(zone, asap_at, asap_label, days)
+    waiting = operations.waiting(merchant, shopper, policy, asap_at, now) if asap_at else None
+    return TimeChoices(zone, asap_at, asap_label, days, waiting_text(waiting, zone,
+                                                                     policy.shopper_call_hours, now))
+
+
+# -- why a call waits ---------------------------------------------------------------
+
+
+def _when_words(moment: datetime, zone: str, now: datetime) -> str:
+    """`08:00 today`, `08:00 tomorrow` or `08:00 on Mon 23 Nov`, in `zone`."""
+    tz = ZoneInfo(zone)
+    day, today = as_utc(moment).astimezone(tz).date(), as_utc(now).astimezone(tz).date()
+    clock = local_time(moment, zone)
+    if day == today:
+        return gettext("%(time)s today", time=clock)
+    if day == today + timedelta(days=1):
+        return gettext("%(time)s tomorrow", time=clock)
+    return gettext("%(time)s on %(day)s", time=clock, day=local_day(moment, zone))
+
+
+def _call_hours_clause(zone: str, call_hours: str, now: datetime) -> str:
+    """The shopper's calling hours as the reason, put the way that is true now in `zone`:
+    after the end of the evening, before the start of the morning, or (when it is the
+    number's other zones that hold the call back) both ends."""
+    start, end = windows.parse_call_hours(call_hours)
+    first, last = start.strftime("%H:%M"), end.strftime("%H:%M") if end else "24:00"
+    clock = as_utc(now).astimezone(ZoneInfo(zone)).time()
+    if end is not None and clock >= end:
+        return gettext("we do not call after %(end)s your time", end=last)
+    if clock < start:
+        return gettext("we do not call before %(start)s your time", start=first)
+    return gettext("we call only between %(start)s and %(end)s your time", start=first, end=last)
+
+
+def waiting_text(waiting: windows.Waiting | None, zone: str, call_hours: str,
+                 now: datetime | None = None) -> str:
+    """`We will call you at 08:00 tomorrow (your time): we do not call after 21:00 your time.`:
+    when a waiting call comes and what holds it back, in `zone`; "" without a `waiting`."""
+    if waiting is None:
+        return ""
+    now = now or utcnow()
+    reasons = []
+    if waiting.store_closed:
+        reasons.append(gettext("the store opens at %(time)s (your time)",
+                               time=local_time(waiting.at, zone)))
+    if waiting.outside_call_hours:
+        reasons.append(_call_hours_clause(zone, call_hours, now))
+    why = reasons[0] if len(reasons) == 1 else gettext("%(first)s, and %(second)s", first=reasons[0],
+                                                        second=reasons[1])
+    return gettext("We will call you at %(when)s (your time): %(why)s.",
+                   when=_when_words(waiting.at, zone, now), why=why)
 
 
 # -- the reasons a request carries ------------------------------------------------
@@ -180,81 +227,3 @@ def callback_text(reason: str | None) -> str:
             value = reason[len(before):len(reason) - len(after)]
             return gettext(shown, **{name: callback_text(value) if name == "reason" else value})
     return reason
-
-
-# -- the status page ---------------------------------------------------------------
-
-OUTCOMES = {
-    None: N_("under way"),
-    "not_placed": N_("the call was not placed"),
-    "provider_error": N_("the call could not be placed"),
-    "merchant_busy": N_("the store's line was busy"),
-    "merchant_no_answer": N_("the store did not answer"),
-    "merchant_failed": N_("the call to the store did not go through"),
-    "merchant_did_not_connect": N_("the store did not take the call"),
-    "completed": N_("you talked with the store"),
-    "shopper_busy": N_("your line was busy"),
-    "shopper_no-answer": N_("you did not answer"),
-    "shopper_failed": N_("the call to you did not go through"),
-    "shopper_canceled": N_("the call to you was cut off"),
-}
-CANCELABLE = ("requested", "scheduled")
-
-
-@dataclass(frozen=True)
-class AttemptLine:
-    seq: int
-    started: str
-    outcome: str
-
-
-@dataclass(frozen=True)
-class StatusView:
-    """A request as its shopper sees it: in words, in the shopper's zone, no store number."""
-
-    status: str
-    headline: str
-    note: str
-    attempts: list[AttemptLine]
-    calls_from: str | None
-    can_cancel: bool
-    final: bool
-    signature: str
-
-
-def _headline(request, zone: str) -> str:
-    status, reason = request.status, callback_text(request.reason)
-    if status == "scheduled":
-        return gettext("Scheduled for %(when)s (%(zone)s)", when=local_moment(request.due_at, zone),
-                       zone=zone_name(zone))
-    if status in ("failed", "expired") and reason:
-        template = N_("Failed — %(reason)s") if status == "failed" else N_("Expired — %(reason)s")
-        return gettext(template, reason=reason)
-    words = {"requested": N_("Requested"), "calling": N_("Calling the store…"), "connected": N_("Connected"),
-             "completed": N_("Completed"), "failed": N_("Failed"), "expired": N_("Expired"),
-             "canceled": N_("Canceled")}
-    return gettext(words.get(status, status))
-
-
-def signature(request) -> str:
-    """What the page's script compares with `GET /api/v1/callbacks/<id>` to notice a change."""
-    attempts = [[a.state, a.outcome] for a in request.attempts]
-    return json.dumps([request.status, iso(request.due_at), request.reason, attempts],
-                      separators=(",", ":"), ensure_ascii=False)
-
-
-def _outcome(outcome: str | None) -> str:
-    return gettext(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome.replace("_", " ")
-
-
-def status_view(request, zone: str) -> StatusView:
-    """The status page's content for `request`, times in `zone` (the shopper's)."""
-    last = request.attempts[-1] if request.attempts else None
-    return StatusView(
-        status=request.status, headline=_headline(request, zone),
-        note=callback_text(request.reason) if request.status in CANCELABLE else "",
-        attempts=[AttemptLine(a.seq, local_moment(a.created_at, zone), _outcome(a.outcome))
-                  for a in request.attempts],
-        calls_from=format_international(last.proxy_number) if last else None,
-        can_cancel=request.status in CANCELABLE, final=request.status in FINAL_STATUSES,
-        signature=signature(request))

@@ -74,6 +74,25 @@ def offered_slots(merchant: Merchant, shopper: Shopper, policy: CallbackPolicy, 
     return windows.slots(intervals, now + policy.min_lead)
 
 
+def waiting(merchant: Merchant, shopper: Shopper, policy: CallbackPolicy, at: datetime,
+            now: datetime | None = None) -> windows.Waiting | None:
+    """Why a call to this shopper from this store comes at `at` rather than now: the store
+    opens then, or the shopper's calling hours begin then (`windows.waiting`), or None."""
+    return windows.waiting(merchant.business_hours, merchant.timezone, zones_for_number(shopper.phone),
+                           policy.shopper_call_hours, as_utc(at), now or utcnow())
+
+
+def request_waiting(request: CallbackRequest, policy: CallbackPolicy,
+                    now: datetime | None = None) -> windows.Waiting | None:
+    """Why a scheduled request's call waits until its `due_at`; None for other statuses, and
+    when its due time is a slot the shopper chose or a retry's pause."""
+    if request.status != "scheduled":
+        return None
+    merchant = db.session.get(Merchant, request.merchant_id)
+    shopper = db.session.get(Shopper, request.shopper_id)
+    return waiting(merchant, shopper, policy, request.due_at, now)
+
+
 def _parse_time(value: object, name: str) -> datetime:
     if not isinstance(value, str) or len(value) > 40:
         raise InvalidInput("invalid.when_not_text", field="when", part=name)

@@ -2,10 +2,20 @@
 
 from sqlalchemy import select
 
-from registry.callbacks.models import CallbackRequest
+from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.calllog.models import CallRecord
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc
+
+# What an attempt under way is doing, read from its legs: the store's phone rings or the
+# merchant hears who asks (`calling_store`); the merchant pressed 1 and the bridge dials the
+# shopper (`calling_shopper`); the shopper answered (`connected`).
+CALLING_STORE, CALLING_SHOPPER, CONNECTED = "calling_store", "calling_shopper", "connected"
+SHOPPER_RINGING = ("queued", "initiated", "ringing")
+# An attempt's `state` in JSON: the stored one (placing, placed, ended), except that a placed
+# attempt whose bridge is dialing the shopper reads `bridging`. The status page's script
+# compares attempts' states to notice a change, so "calling you now" reaches the page.
+BRIDGING = "bridging"
 
 
 def iso(value):
@@ -19,13 +29,52 @@ def call_summary(record: CallRecord) -> dict:
             "ended_at": iso(record.ended_at)}
 
 
-def callback(request: CallbackRequest) -> dict:
-    attempts = []
+def attempt_records(attempt: CallbackAttempt) -> list[CallRecord]:
+    """The call records of the attempt's legs (the store's, then the shopper's once dialed)."""
+    sids = [s for s in (attempt.merchant_call_sid, attempt.shopper_call_sid) if s]
+    return db.session.scalars(select(CallRecord).where(CallRecord.call_sid.in_(sids))
+                              .order_by(CallRecord.id)).all() if sids else []
+
+
+def attempt_phase(attempt: CallbackAttempt, records: list[CallRecord]) -> str | None:
+    """What the attempt is doing now (`calling_store`, `calling_shopper`, `connected`), or None
+    once it ended or the shopper's leg ended (the dial result is about to end it)."""
+    if attempt.state == "ended":
+        return None
+    shopper_leg = next((r for r in records if attempt.shopper_call_sid
+                        and r.call_sid == attempt.shopper_call_sid), None)
+    if shopper_leg is not None:
+        if shopper_leg.status in SHOPPER_RINGING:
+            return CALLING_SHOPPER
+        return CONNECTED if shopper_leg.status == "in-progress" else None
+    # The merchant accepted: the bridge is dialing the shopper before their leg reports.
+    return CALLING_SHOPPER if attempt.merchant_pressed_connect else CALLING_STORE
+
+
+def attempt_state(attempt: CallbackAttempt, phase: str | None) -> str:
+    """The attempt's `state` as the JSON shows it (see BRIDGING)."""
+    return BRIDGING if phase in (CALLING_SHOPPER, CONNECTED) else attempt.state
+
+
+def call_phase(request: CallbackRequest, phases: list[str | None]) -> str | None:
+    """The request's phase while a call is under way (its last attempt's), else None."""
+    if request.status == "connected":
+        return CONNECTED
+    if request.status != "calling" or not phases:
+        return None
+    return phases[-1] or CALLING_STORE
+
+
+def callback(request: CallbackRequest, waiting_reason: str | None = None) -> dict:
+    """A request with its attempts and their calls; `call_phase` says who is being called now,
+    `waiting_reason` why a scheduled call waits (`operations.waiting_reason`'s code)."""
+    attempts, phases = [], []
     for attempt in request.attempts:
-        sids = [s for s in (attempt.merchant_call_sid, attempt.shopper_call_sid) if s]
-        records = db.session.scalars(select(CallRecord).where(CallRecord.call_sid.in_(sids))
-                                     .order_by(CallRecord.id)).all() if sids else []
-        attempts.append({"number": attempt.seq, "state": attempt.state, "outcome": attempt.outcome,
+        records = attempt_records(attempt)
+        phase = attempt_phase(attempt, records)
+        phases.append(phase)
+        attempts.append({"number": attempt.seq, "state": attempt_state(attempt, phase),
+                         "outcome": attempt.outcome, "phase": phase,
                          "started_at": iso(attempt.created_at), "ended_at": iso(attempt.ended_at),
                          "calls": [call_summary(r) for r in records]})
     return {
@@ -34,4 +83,5 @@ def callback(request: CallbackRequest) -> dict:
         "window": {"start": iso(request.window_start), "end": iso(request.window_end)},
         "order_ref": request.order_ref, "note": request.note, "reason": request.reason,
         "attempts": attempts, "created_at": iso(request.created_at), "ended_at": iso(request.ended_at),
+        "call_phase": call_phase(request, phases), "waiting_reason": waiting_reason,
     }

@@ -17,14 +17,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from registry.callbacks import operations
-from registry.callbacks.forms import (
-    CallbackForm,
-    CancelForm,
-    callback_text,
-    status_view,
-    time_choices,
-    zone_name,
-)
+from registry.callbacks.forms import CallbackForm, CancelForm, callback_text, time_choices, zone_name
+from registry.callbacks.status_page import status_view
 from registry.core.errors import AppError, NotFound
 from registry.core.extensions import db
 from registry.core.pages import refuse, register_page_errors
@@ -80,8 +74,11 @@ def _own_request(request_id: int):
 
 
 def _status_context(callback, shopper) -> dict:
+    policy = _policy()
+    view = status_view(callback, shopper.timezone, operations.request_waiting(callback, policy),
+                       policy.shopper_call_hours)
     return {"callback": callback, "store": db.session.get(Merchant, callback.merchant_id),
-            "view": status_view(callback, shopper.timezone), "cancel_form": CancelForm()}
+            "view": view, "cancel_form": CancelForm()}
 
 
 @bp.get("/callbacks/<int:request_id>")

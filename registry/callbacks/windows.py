@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -133,3 +134,57 @@ def slots(intervals: list[Interval], not_before: datetime) -> list[Interval]:
             out.append((start, start + SLOT_LENGTH))
             start += SLOT_LENGTH
     return out
+
+
+# -- why a call waits ------------------------------------------------------------
+
+STORE_CLOSED = "store_closed"
+OUTSIDE_CALL_HOURS = "outside_call_hours"
+BOTH_CLOSED = "store_closed_and_outside_call_hours"
+# Closer to now than this is "right away": no reason to give.
+NOT_WAITING = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Why a call comes at `at` rather than now: the side(s) whose hours begin at `at`.
+
+    `code` is `store_closed` (the store opens at `at`), `outside_call_hours` (the
+    shopper's calling hours begin at `at`) or `store_closed_and_outside_call_hours`.
+    """
+
+    code: str
+    at: datetime
+
+    @property
+    def store_closed(self) -> bool:
+        return self.code in (STORE_CLOSED, BOTH_CLOSED)
+
+    @property
+    def outside_call_hours(self) -> bool:
+        return self.code in (OUTSIDE_CALL_HOURS, BOTH_CLOSED)
+
+
+def _open_at(intervals: list[Interval], moment: datetime) -> bool:
+    return any(begin <= moment < end for begin, end in intervals)
+
+
+def waiting(merchant_hours: dict, merchant_zone: str, shopper_zones: list[str], call_hours: str,
+            at: datetime, now: datetime) -> Waiting | None:
+    """Why a call due at `at` does not come at `now`, or None when nothing holds it back.
+
+    A side binds when it is closed just before `at`: the first moment both sides
+    allow starts where one of them (or both) opens. A due time inside both sides'
+    hours (a slot the shopper chose, a retry's pause, a wait for a free line) has no
+    reason here; nor has one within a minute of `now`.
+    """
+    if at - now < NOT_WAITING:
+        return None
+    before, after = at - timedelta(seconds=1), at + timedelta(seconds=1)
+    store = not _open_at(merchant_intervals(merchant_hours, merchant_zone, before, after), before)
+    shopper = not _open_at(shopper_intervals(shopper_zones, call_hours, before, after), before)
+    if store and shopper:
+        return Waiting(BOTH_CLOSED, at)
+    if store or shopper:
+        return Waiting(STORE_CLOSED if store else OUTSIDE_CALL_HOURS, at)
+    return None

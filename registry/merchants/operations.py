@@ -21,6 +21,7 @@ from registry.merchants.models import Merchant, MerchantNumber
 from registry.telephony import TelephonyGateway
 from registry.verification import operations as codes
 from registry.verification.policy import Requester, VerificationPolicy
+from registry.verification.state import CodeState, code_state
 
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 60
@@ -120,6 +121,11 @@ def add_number(merchant: Merchant, raw_number: object, region: object = None,
 def _target(number: MerchantNumber) -> codes.Target:
     return codes.Target(e164=number.e164, number_hash=number.number_hash,
                         subject="merchant_number", merchant_number_id=number.id)
+
+
+def number_code_state(number: MerchantNumber, requester: Requester, policy: VerificationPolicy) -> CodeState:
+    """Where the number's latest code stands: the page offers the code form only while one waits."""
+    return code_state(_target(number), requester, policy)
 
 
 def choose_channel(number: MerchantNumber, requested: object) -> str:

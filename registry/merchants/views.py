@@ -145,11 +145,18 @@ def _remember_resend(number_id: int, seconds: int) -> None:
     session["resend_at"] = pending
 
 
-def _verify_page(number, errors=None, status=200, resend_wait=None, code_form=None):
+def _code_context(number) -> dict:
+    """What the page offers: the code form only while a code waits (`number_code_state`), and the
+    wait before another code, the longer of this browser's countdown and the limits'."""
+    code = operations.number_code_state(number, _requester(), _policy())
+    return {"code": code, "resend_wait": max(_resend_wait(number.id), code.send_wait)}
+
+
+def _verify_page(number, errors=None, status=200, code_form=None):
     page = render_template(
         "merchants/verify.html", number=number, international=format_international(number.e164),
         form=code_form or CodeForm(), send_form=SendCodeForm(), errors=errors or {},
-        resend_wait=_resend_wait(number.id) if resend_wait is None else resend_wait,
+        **_code_context(number),
     )
     return page, status
 
@@ -207,5 +214,5 @@ def _refused(number, error: AppError, code_form: CodeForm | None = None):
     return refuse(
         error, "merchants/verify.html", code_form or CodeForm(), ("number", "channel"),
         number=number, international=format_international(number.e164),
-        send_form=SendCodeForm(), resend_wait=_resend_wait(number.id),
+        send_form=SendCodeForm(), **_code_context(number),
     )
