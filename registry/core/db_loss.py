@@ -68,10 +68,10 @@ class RetryIdempotentRequests:
 
             try:
                 body = self.wsgi_app(environ, capture)
-            except Exception:
+            except Exception as error:
                 log.exception("the app could not answer %s %s", environ.get("REQUEST_METHOD"),
                               environ.get("PATH_INFO"))
-                return _last_resort(environ, start_response)
+                return _last_resort(environ, start_response, is_database_unavailable(error))
             if environ[_LOST] and attempt < attempts:
                 if hasattr(body, "close"):
                     body.close()
@@ -87,15 +87,22 @@ def _no_write(data: bytes) -> None:  # pragma: no cover - Flask never uses write
     raise RuntimeError("write() is not supported; return an iterable")
 
 
-def _last_resort(environ, start_response):
-    """A 500 when the app's own error handling failed: JSON under /api/, a sentence elsewhere."""
+def _last_resort(environ, start_response, database_lost: bool):
+    """The answer when the app's own error handling failed: 503 with `Retry-After` if the
+    database was lost, else 500; JSON under /api/, a sentence elsewhere."""
+    if database_lost:
+        status, code, words = "503 SERVICE UNAVAILABLE", "database_unavailable", \
+            "The service is briefly unavailable; please try again shortly."
+    else:
+        status, code, words = "500 INTERNAL SERVER ERROR", "internal_error", "Something went wrong."
     if environ.get("PATH_INFO", "").startswith("/api/"):
-        body = json.dumps({"error": {"code": "internal_error", "message": "Something went wrong.",
-                                     "field": None}}).encode()
+        body = json.dumps({"error": {"code": code, "message": words, "field": None}}).encode()
         content_type = "application/json"
     else:
-        body = b"Something went wrong on our side. Please try again."
+        body = words.encode()
         content_type = "text/plain; charset=utf-8"
-    start_response("500 INTERNAL SERVER ERROR",
-                   [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    if database_lost:
+        headers.append(("Retry-After", str(DATABASE_RETRY_AFTER_SECONDS)))
+    start_response(status, headers)
     return [body]

@@ -183,6 +183,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        # An error handler that failed becomes a 500 wrapping what it raised: the database
+        # going away inside a refusal's own commit (`keeps_audit`) is still a 503.
+        original = getattr(error, "original_exception", None)
+        if original is not None and is_database_unavailable(original):
+            return database_unavailable(original)
         _rollback_quietly()
         status = error.code or 500
         if not is_api_request():

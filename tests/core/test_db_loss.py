@@ -184,3 +184,16 @@ def test_sessions_ended_under_load(app, live_server, end_sessions):
     assert ended >= 4
     assert not failures, failures[:3]
     assert counts.get(200, 0) >= 20 and 500 not in counts, counts
+
+
+def test_losing_the_database_inside_a_refusal_is_still_a_503(app, client, monkeypatch):
+    """A wrong password is a refusal that stores its count (`keeps_audit`): should that commit
+    lose the database, the answer is still a JSON 503, not a 500 or an HTML page."""
+    def commit(self):
+        raise exc.OperationalError("COMMIT", {}, Exception("server closed the connection"),
+                                   connection_invalidated=True)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    response = client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": "x" * 12})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.is_json and response.json["error"]["code"] == "database_unavailable"
