@@ -19,10 +19,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_security(app)
     register_template_helpers(app)
     register_commands(app)
     configure_logging(app)
     register_unit_of_work(app)
+    register_database_retry(app)
     return app
 
 
@@ -75,6 +77,20 @@ def register_unit_of_work(app: Flask) -> None:
     register(app)
 
 
+def register_security(app: Flask) -> None:
+    """The JSON API's CSRF check for browser sessions and the security headers (`core.security`)."""
+    from registry.core.security import register_security as register
+
+    register(app)
+
+
+def register_database_retry(app: Flask) -> None:
+    """A GET or HEAD that lost its database connection runs once more (`core.db_loss`)."""
+    from registry.core.db_loss import RetryIdempotentRequests
+
+    app.wsgi_app = RetryIdempotentRequests(app.wsgi_app)
+
+
 def register_blueprints(app: Flask) -> None:
     from registry.accounts.api import bp as accounts_api
     from registry.accounts.views import bp as accounts_views
@@ -93,10 +109,10 @@ def register_blueprints(app: Flask) -> None:
     from registry.staff.views import bp as staff_views
 
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api):
-        # The JSON API authenticates by bearer token or by the session; with
-        # the session, it only accepts `application/json` bodies, which a
-        # cross-site form cannot send without a CORS preflight, so it needs
-        # no CSRF token of its own.
+        # The JSON API authenticates by bearer token or by the session. Bearer
+        # clients have no form token; requests riding the browser session are
+        # checked by `core.security` instead (same Origin or an X-CSRFToken
+        # header, and a JSON body).
         csrf.exempt(api)
         app.register_blueprint(api)
     # Twilio's webhooks are authenticated by their signature instead.

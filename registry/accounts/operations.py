@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from registry.accounts import lockout
 from registry.accounts.models import ROLES, ApiToken, User
 from registry.core.errors import Conflict, InvalidInput, Unauthorized
 from registry.core.extensions import db
@@ -48,11 +50,29 @@ def create_user(email: str, password: str, role: str = "merchant") -> User:
     return user
 
 
+@cache
+def _decoy_hash() -> str:
+    """A hash to check a password against when the address has no account, so that the answer
+    takes as long as for one that has (the time must not tell which addresses exist)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> User:
-    """The active user with these credentials, or `Unauthorized`."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        raise Unauthorized("invalid_credentials")
+    """The active user with these credentials, or `Unauthorized`.
+
+    Per address, known or not (`accounts.lockout`): while it is locked after too many wrong
+    passwords, `RateLimited("login_locked")` without checking the password; a wrong password
+    counts (the count is kept although the request is refused); a right one clears the count.
+    """
+    email = email.strip().lower()
+    key = lockout.email_key(email)
+    lockout.refuse_if_locked(key)
+    user = db.session.scalar(select(User).where(User.email == email))
+    matches = check_password_hash(user.password_hash if user else _decoy_hash(), password)
+    if user is None or not user.active or not matches:
+        lockout.record_failure(key)
+        raise Unauthorized("invalid_credentials", keeps_audit=True)
+    lockout.clear(key)
     return user
 
 

@@ -12,10 +12,6 @@ from registry.core.timeutil import as_utc
 # shopper (`calling_shopper`); the shopper answered (`connected`).
 CALLING_STORE, CALLING_SHOPPER, CONNECTED = "calling_store", "calling_shopper", "connected"
 SHOPPER_RINGING = ("queued", "initiated", "ringing")
-# An attempt's `state` in JSON: the stored one (placing, placed, ended), except that a placed
-# attempt whose bridge is dialing the shopper reads `bridging`. The status page's script
-# compares attempts' states to notice a change, so "calling you now" reaches the page.
-BRIDGING = "bridging"
 
 
 def iso(value):
@@ -51,11 +47,6 @@ def attempt_phase(attempt: CallbackAttempt, records: list[CallRecord]) -> str | 
     return CALLING_SHOPPER if attempt.merchant_pressed_connect else CALLING_STORE
 
 
-def attempt_state(attempt: CallbackAttempt, phase: str | None) -> str:
-    """The attempt's `state` as the JSON shows it (see BRIDGING)."""
-    return BRIDGING if phase in (CALLING_SHOPPER, CONNECTED) else attempt.state
-
-
 def call_phase(request: CallbackRequest, phases: list[str | None]) -> str | None:
     """The request's phase while a call is under way (its last attempt's), else None."""
     if request.status == "connected":
@@ -73,7 +64,7 @@ def callback(request: CallbackRequest, waiting_reason: str | None = None) -> dic
         records = attempt_records(attempt)
         phase = attempt_phase(attempt, records)
         phases.append(phase)
-        attempts.append({"number": attempt.seq, "state": attempt_state(attempt, phase),
+        attempts.append({"number": attempt.seq, "state": attempt.state,
                          "outcome": attempt.outcome, "phase": phase,
                          "started_at": iso(attempt.created_at), "ended_at": iso(attempt.ended_at),
                          "calls": [call_summary(r) for r in records]})

@@ -77,8 +77,9 @@ def _headline(request, phase: str | None, zone: str) -> str:
 
 def signature(data: dict) -> str:
     """What the page's script computes from the status JSON (`serialize.callback`) to notice
-    a change: the status, the due time, the reason and each attempt's state and outcome."""
-    attempts = [[a["state"], a["outcome"]] for a in data["attempts"]]
+    a change: the status, the due time, the reason and each attempt's state, outcome and phase
+    (who is being called: the store, or the shopper)."""
+    attempts = [[a["state"], a["outcome"], a["phase"]] for a in data["attempts"]]
     return json.dumps([data["status"], data["due_at"], data["reason"], attempts],
                       separators=(",", ":"), ensure_ascii=False)
 

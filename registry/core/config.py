@@ -40,6 +40,10 @@ INT_TUNABLES: dict[str, int] = {
     "VERIFY_SENDS_PER_IP_HOUR": 20,
     "VERIFY_SENDS_PER_ACCOUNT_DAY": 30,
     "API_MAX_PER_PAGE": 100,
+    # Per-account sign-in lockout (registry/accounts/lockout.py); 0 failures switches it off.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_SECONDS": 60,
+    "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     # Evidence: retention of personal data in the call log, and copying recordings.
     "RETENTION_CALL_RECORDS_DAYS": 730,
     "RETENTION_RECORDINGS_DAYS": 183,

@@ -17,10 +17,13 @@ from __future__ import annotations
 import logging
 import math
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from registry.core import messages
+from registry.core.db_loss import DATABASE_RETRY_AFTER_SECONDS, is_database_unavailable, note_database_lost
 from registry.core.extensions import db
 from registry.core.transactions import commit_now
 
@@ -92,6 +95,10 @@ class ProviderUnavailable(AppError):
     status = 503
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+
+
 class RateLimited(AppError):
     status = 429
 
@@ -101,6 +108,12 @@ class RateLimited(AppError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class ServiceUnavailable(RateLimited):
+    """Come back later: a 503 with `Retry-After` (the database cannot be reached)."""
+
+    status = 503
 
 
 def is_api_request() -> bool:
@@ -125,37 +138,102 @@ def api_error_response(error: AppError):
     return response
 
 
+def _rollback_quietly() -> None:
+    """Roll the session back in an error handler, whose own failure must not replace its answer
+    (on a connection the database dropped, the rollback itself may fail)."""
+    try:
+        db.session.rollback()
+    except Exception:  # the handler's answer matters more than the rollback's failure
+        log.warning("rollback failed while answering an error", exc_info=True)
+
+
+def error_page(message: str, status: int, headers: dict | None = None, *, bare: bool = False):
+    """The product's error page (its layout, the visitor's language, a way home).
+
+    `bare` leaves out what needs the database (who is signed in), for when it is gone. Should
+    rendering fail as well, a plain sentence is answered rather than nothing.
+    """
+    try:
+        page = render_template("error.html", message=message, status=status, bare=bare)
+    except Exception:
+        log.exception("the error page could not be rendered")
+        page = gettext("Something went wrong on our side. Please try again.")
+    return page, status, headers or {}
+
+
+# The pages' words for HTTP errors a view did not raise itself (a URL that matches no route,
+# a method the route does not take), by status.
+_HTTP_PAGE_MESSAGES = {
+    404: _l("We could not find that page. Check the address, or start again from the home page."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What was sent is too large."),
+    429: _l("Too many attempts. Wait a minute and try again."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
-    """JSON errors under /api/, the usual pages elsewhere; never a bare 500."""
+    """JSON errors under /api/, the product's pages elsewhere; never a bare 500."""
 
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):
         if is_api_request():
             return api_error_response(error)
         settle_session(error)
-        return messages.render(error), error.status, error.headers()
+        return error_page(messages.render(error), error.status, error.headers())
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        # An error handler that failed becomes a 500 wrapping what it raised: the database
+        # going away inside a refusal's own commit (`keeps_audit`) is still a 503.
+        original = getattr(error, "original_exception", None)
+        if original is not None and is_database_unavailable(original):
+            return database_unavailable(original)
+        _rollback_quietly()
+        status = error.code or 500
         if not is_api_request():
-            return error
-        db.session.rollback()
+            words = _HTTP_PAGE_MESSAGES.get(status)
+            message = str(words) if words else gettext(
+                "This request could not be handled (%(status)s).", status=status)
+            return error_page(message, status, _retry_after(error))
         code = (error.name or "error").lower().replace(" ", "_")
         if error.code == 413:
             message, field = "The request body is too large.", None
         else:
             message, field = error.description or error.name, None
         response = jsonify({"error": {"code": code, "message": message, "field": field}})
-        response.status_code = error.code or 500
-        if error.code == 429 and getattr(error, "retry_after", None):
-            response.headers["Retry-After"] = str(error.retry_after)
+        response.status_code = status
+        response.headers.update(_retry_after(error))
         return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        if is_database_unavailable(error):
+            return database_unavailable(error)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        _rollback_quietly()
         if is_api_request():
             body = {"code": "internal_error", "message": "Something went wrong.", "field": None}
             return jsonify({"error": body}), 500
-        return "Something went wrong on our side. Please try again.", 500
+        return error_page(gettext("Something went wrong on our side. Please try again."), 500)
+
+
+def _retry_after(error: HTTPException) -> dict[str, str]:
+    if error.code == 429 and getattr(error, "retry_after", None):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
+
+
+def database_unavailable(error: Exception):
+    """Answer a request that lost the database: 503 with `Retry-After`, JSON under /api/.
+
+    Marks the request so that `core.db_loss` runs an idempotent one again, once.
+    """
+    note_database_lost(error)
+    _rollback_quietly()
+    refusal = ServiceUnavailable("database_unavailable", retry_after=DATABASE_RETRY_AFTER_SECONDS)
+    if is_api_request():
+        response = jsonify(refusal.to_dict())
+        response.status_code = refusal.status
+        response.headers.update(refusal.headers())
+        return response
+    return error_page(messages.render(refusal), refusal.status, refusal.headers(), bare=True)

@@ -45,8 +45,8 @@ def page_signature(page: str) -> str:
 
 
 def script_signature(data: dict) -> str:
-    """What the page's script computes from the JSON (status.html)."""
-    attempts = [[a["state"], a["outcome"]] for a in data["attempts"]]
+    """What the page's script (static/callback-status.js) computes from the JSON."""
+    attempts = [[a["state"], a["outcome"], a["phase"]] for a in data["attempts"]]
     return json.dumps([data["status"], data["due_at"], data["reason"], attempts],
                       separators=(",", ":"), ensure_ascii=False)
 
@@ -79,7 +79,7 @@ def test_the_shoppers_leg_ringing_reads_calling_you_now(client, db, calling, sho
     page, data = look(client, location, request.id)
     assert "Calling you now…" in text_of(page) and "Your phone is ringing now" in text_of(page)
     assert data["call_phase"] == "calling_shopper" and data["status"] == "calling"
-    assert data["attempts"][0]["state"] == "bridging" and data["attempts"][0]["phase"] == "calling_shopper"
+    assert data["attempts"][0]["state"] == "placed" and data["attempts"][0]["phase"] == "calling_shopper"
     assert page_signature(page) != before  # so the page's script redraws it
     assert "正在给您打电话…" in text_of(client.get(location, headers=ZH).text)
 

@@ -21,9 +21,9 @@ from flask import has_request_context
 from flask_babel import force_locale, ngettext
 
 from registry.core.i18n import DAY_NAMES
-from registry.core.messages import calls, common, parties
+from registry.core.messages import calls, common, parties, web
 
-CATALOGUE = {**common.MESSAGES, **parties.MESSAGES, **calls.MESSAGES}
+CATALOGUE = {**common.MESSAGES, **parties.MESSAGES, **calls.MESSAGES, **web.MESSAGES}
 PAGE_MESSAGES = dict(calls.PAGE_MESSAGES)
 PHONE_KINDS = common.PHONE_KINDS
 

@@ -1,0 +1,78 @@
+"""Per-account sign-in lockout with exponential back-off, whatever the client's address.
+
+After `LOGIN_MAX_FAILURES` wrong passwords for one email address, sign-in with that address
+is refused for `LOGIN_LOCKOUT_SECONDS`; each further failure after a lock ends doubles the
+wait, up to `LOGIN_LOCKOUT_MAX_SECONDS`. A successful sign-in clears the count, and a count
+left alone for a day starts again. The state is a database row (`LoginThrottle`), so it holds
+across processes and restarts; Flask-Limiter's per-address limit stays in front of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from registry.accounts.models import LoginThrottle
+from registry.core import dialects
+from registry.core.errors import RateLimited
+from registry.core.extensions import db
+from registry.core.timeutil import as_utc, utcnow
+
+# Failures older than this are forgotten: an occasional typo months apart never locks.
+FORGET_AFTER = timedelta(days=1)
+
+
+def email_key(email: str) -> str:
+    """The keyed hash an address's failures are stored under (`email` already normalised)."""
+    key = ("login-throttle:" + current_app.config["DATA_KEY"]).encode()
+    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+
+
+def _settings() -> tuple[int, int, int]:
+    config = current_app.config
+    return (config.get("LOGIN_MAX_FAILURES", 5), config.get("LOGIN_LOCKOUT_SECONDS", 60),
+            config.get("LOGIN_LOCKOUT_MAX_SECONDS", 3600))
+
+
+def refuse_if_locked(key: str, now: datetime | None = None) -> None:
+    """Raise `RateLimited("login_locked")` while the address is locked; the password is not
+    even checked then, for an account or for an address without one alike."""
+    now = now or utcnow()
+    locked_until = db.session.scalar(select(LoginThrottle.locked_until)
+                                     .where(LoginThrottle.email_hash == key))
+    if locked_until is not None and as_utc(locked_until) > now:
+        raise RateLimited("login_locked", retry_after=(as_utc(locked_until) - now).total_seconds())
+
+
+def record_failure(key: str, now: datetime | None = None) -> None:
+    """Count a wrong password for the address, locking it once the count reaches the limit.
+
+    Concurrent failures each count: the row is created without conflict (ON CONFLICT DO
+    NOTHING) and then read locked (FOR UPDATE on PostgreSQL; SQLite has one writer).
+    """
+    limit, first_lock, longest_lock = _settings()
+    if limit <= 0:
+        return  # lockout switched off
+    now = now or utcnow()
+    table = LoginThrottle.__table__
+    db.session.execute(dialects.insert_ignore(table, dialects.flavour(), index_elements=["email_hash"])
+                       .values(email_hash=key, failures=0, last_failure_at=now))
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.email_hash == key)
+                            .with_for_update().execution_options(populate_existing=True))
+    if row.failures and now - as_utc(row.last_failure_at) > FORGET_AFTER:
+        row.failures, row.locked_until = 0, None
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= limit:
+        doublings = min(row.failures - limit, 30)  # 2**30 minutes is past any sane cap
+        row.locked_until = now + timedelta(seconds=min(first_lock * 2**doublings, longest_lock))
+    db.session.flush()
+
+
+def clear(key: str) -> None:
+    """Forget the address's failures (after a successful sign-in)."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.email_hash == key))
