@@ -39,7 +39,7 @@ from registry.core.phones import format_international
 from registry.shoppers.auth import current_shopper
 from registry.shoppers.models import Shopper
 from registry.staff import dashboard as queries
-from registry.staff import export, timeline
+from registry.staff import events, export, timeline
 from registry.staff.forms import (
     ACTION_LABELS,
     COMPLAINT_STATUS_LABELS,
@@ -59,7 +59,8 @@ bp.add_app_template_filter(utc_time, "utc_time")
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"COMPLAINT_STATUS_LABELS": COMPLAINT_STATUS_LABELS, "international": format_international}
+    return {"COMPLAINT_STATUS_LABELS": COMPLAINT_STATUS_LABELS, "international": format_international,
+            "words": events}
 
 
 @bp.before_request
@@ -124,8 +125,7 @@ def export_calls():
 def _call_page(record_id: int, reveal_form: RevealForm | None = None, revealed: dict | None = None,
                errors: dict | None = None):
     page = timeline.call_page(record_id)
-    return render_template("staff/call.html", page=page, record=page.record,
-                           event_detail=timeline.event_detail, form=reveal_form or RevealForm(),
+    return render_template("staff/call.html", page=page, record=page.record, form=reveal_form or RevealForm(),
                            revealed=revealed, errors=errors or {})
 
 
@@ -155,8 +155,7 @@ def reveal(record_id: int):
         number = reveal_call_number(current_user.id, record_id, form.side.data, form.reason.data)
     except AppError as error:
         page = timeline.call_page(record_id)
-        return refuse(error, "staff/call.html", form, page=page, record=page.record,
-                      event_detail=timeline.event_detail, revealed=None)
+        return refuse(error, "staff/call.html", form, page=page, record=page.record, revealed=None)
     html = _call_page(record_id, RevealForm(formdata=None), {"side": form.side.data, "number": number})
     return html, 200, {"Cache-Control": "no-store"}
 
