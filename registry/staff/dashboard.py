@@ -7,14 +7,14 @@ largest, so the template only draws them (inline SVG, no script, no CDN).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 
 from registry.accounts.models import User
-from registry.calllog.models import CallRecord
+from registry.calllog import verification
+from registry.calllog.models import CallEvent, CallRecord, ChainHead, ChainVerification
 from registry.complaints.models import Complaint
 from registry.core import dialects
 from registry.core.extensions import db
@@ -111,18 +111,30 @@ def pool_pressure(default_cap: int) -> PoolPressure:
     ])
 
 
-def last_verification():
-    """The last `calllog verify` result (`ran_at`, `ok`, `events`, `broken_at`, `reason`), if one is kept.
+@dataclass(frozen=True)
+class ChainStatus:
+    """The call log's hash chain as the dashboard tile tells it, read fresh at each page load."""
+    sealed: int  # events sealed into the chain (the head's seq)
+    pending: int  # events appended but not sealed yet (the scheduler seals every second)
+    last: ChainVerification | None  # the latest verification run, if any
 
-    Returns `(available, result)`: `available` is False while the app keeps no
-    record of verification runs (`registry.calllog.verification` is absent).
+    @property
+    def unverified(self) -> int:
+        """Sealed events no verification has walked yet."""
+        if self.last is None:
+            return self.sealed
+        return max(0, self.sealed - self.last.events) if self.last.ok else 0
+
+
+def chain_status() -> ChainStatus:
+    """How long the sealed chain is now, what waits to be sealed, and the last verification's result.
+
+    The daily job's result alone said "0 events" on a fresh install until the next day's
+    run, although events were sealed every second; the tile shows both numbers.
     """
-    try:
-        module = importlib.import_module("registry.calllog.verification")
-    except ModuleNotFoundError:
-        return False, None
-    last_result = getattr(module, "last_result", None)
-    return (True, last_result()) if callable(last_result) else (False, None)
+    head = db.session.get(ChainHead, 1)
+    pending = db.session.scalar(select(func.count(CallEvent.id)).where(CallEvent.seq.is_(None))) or 0
+    return ChainStatus(head.seq if head else 0, pending, verification.last_result())
 
 
 def complaint_queue(status: str | None, before_id: int | None, limit: int = 25):

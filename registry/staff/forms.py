@@ -95,6 +95,10 @@ class AssignForm(FlaskForm):
     """Only the CSRF token."""
 
 
+class VerifyChainForm(FlaskForm):
+    """Only the CSRF token: the dashboard's "Verify now" button."""
+
+
 class ResolveForm(FlaskForm):
     """The action taken against the store or shopper, and what staff found."""
     action = RadioField(_l("Action"), default="none", validate_choice=False,

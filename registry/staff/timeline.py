@@ -22,6 +22,7 @@ from registry.core.timeutil import as_utc
 from registry.masking.models import Binding
 from registry.merchants.models import Merchant
 from registry.shoppers.models import Shopper
+from registry.staff import events
 from registry.staff.forms import utc_time
 
 
@@ -34,12 +35,12 @@ def events_of(call_sids) -> list[CallEvent]:
                                    .order_by(CallEvent.id)))
 
 
-def event_detail(event: CallEvent) -> str:
-    """An event's data as `key=value` pairs (masked numbers only; redacted content says so)."""
-    if event.redacted_at is not None:
-        return gettext("content erased by retention on %(when)s", when=utc_time(event.redacted_at))
-    return " ".join(f"{key}={value}" for key, value in sorted((event.data or {}).items())
-                    if value not in (None, ""))
+@dataclass(frozen=True)
+class EventLine:
+    """A chained event as the call page lists it: a sentence, and the raw data behind a toggle."""
+    event: CallEvent
+    sentence: str
+    technical: str
 
 
 def complaints_about(record: CallRecord | None = None, request_id: int | None = None) -> list[Complaint]:
@@ -57,7 +58,7 @@ def complaints_about(record: CallRecord | None = None, request_id: int | None = 
 class CallPage:
     """One leg as the call page shows it."""
     record: CallRecord
-    events: list[CallEvent]
+    events: list[EventLine]
     merchant: Merchant | None
     complaints: list[Complaint]
 
@@ -68,16 +69,19 @@ def call_page(record_id: int) -> CallPage:
     if record is None:
         raise NotFound("not_found.call_record")
     merchant = db.session.get(Merchant, record.merchant_id) if record.merchant_id else None
-    return CallPage(record, events_of([record.call_sid]), merchant, complaints_about(record))
+    lines = [EventLine(e, events.describe(e, record), events.technical(e))
+             for e in events_of([record.call_sid])]
+    return CallPage(record, lines, merchant, complaints_about(record))
 
 
 @dataclass(frozen=True)
 class Entry:
     """One line of a callback request's timeline."""
     at: datetime
-    what: str
+    what: str  # a sentence in the reader's language
     source: str  # app, twilio, or shopper for the request itself
-    detail: str = ""
+    detail: str = ""  # more words for people (a platform number, an expiry)
+    technical: str = ""  # the stored data, behind the "Technical details" toggle
     call_sid: str | None = None
     record_id: int | None = None
 
@@ -99,11 +103,13 @@ def _attempt_entries(attempt: CallbackAttempt) -> list[Entry]:
     out = [Entry(attempt.created_at, gettext("Attempt %(n)s started", n=n), "app",
                  gettext("platform number %(number)s", number=format_international(attempt.proxy_number)))]
     if attempt.placed_at:
+        sid = attempt.merchant_call_sid
         out.append(Entry(attempt.placed_at, gettext("Attempt %(n)s placed with Twilio", n=n), "app",
-                         attempt.merchant_call_sid or "", attempt.merchant_call_sid))
+                         technical=f"call_sid={sid}" if sid else "", call_sid=sid))
     if attempt.ended_at:
-        out.append(Entry(attempt.ended_at, gettext("Attempt %(n)s ended", n=n), "app",
-                         attempt.outcome or ""))
+        out.append(Entry(attempt.ended_at, gettext("Attempt %(n)s ended: %(outcome)s", n=n,
+                                                   outcome=events.attempt_outcome(attempt.outcome)), "app",
+                         technical=f"outcome={attempt.outcome}" if attempt.outcome else ""))
     return out
 
 
@@ -114,7 +120,8 @@ def _binding_entries(binding: Binding) -> list[Entry]:
                          when=utc_time(binding.expires_at)))]
     if binding.ended_at:
         out.append(Entry(binding.ended_at, gettext("Binding %(id)s ended", id=binding.id), "app",
-                         binding.end_reason or ""))
+                         events.binding_end_reason(binding.end_reason),
+                         technical=f"end_reason={binding.end_reason}" if binding.end_reason else ""))
     return out
 
 
@@ -141,12 +148,16 @@ def request_timeline(request_id: int) -> RequestTimeline:
         entries += _attempt_entries(attempt)
     for binding in bindings:
         entries += _binding_entries(binding)
-    record_ids = {leg.call_sid: leg.id for leg in legs}
-    for event in events_of(sids | set(record_ids)):
-        entries.append(Entry(event.recorded_at, event.kind, event.source, event_detail(event),
-                             event.call_sid, record_ids.get(event.call_sid)))
+    by_sid = {leg.call_sid: leg for leg in legs}
+    for event in events_of(sids | set(by_sid)):
+        leg = by_sid.get(event.call_sid)
+        entries.append(Entry(event.recorded_at, events.describe(event, leg), event.source,
+                             technical=events.technical(event), call_sid=event.call_sid,
+                             record_id=leg.id if leg else None))
     if request.ended_at:
-        entries.append(Entry(request.ended_at, gettext("Request ended: %(status)s", status=request.status),
-                             "app", request.reason or ""))
+        entries.append(Entry(request.ended_at, gettext(
+            "Request ended: %(status)s", status=events.request_status_word(request.status)), "app",
+            events.request_reason(request.reason),
+            technical=f"status={request.status}" + (f" reason={request.reason}" if request.reason else "")))
     timeline.entries = sorted(entries, key=lambda e: as_utc(e.at))
     return timeline

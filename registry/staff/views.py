@@ -29,6 +29,7 @@ from flask_login import current_user
 from registry.accounts.auth import staff_required
 from registry.audit.operations import audit, audit_log, reveal_call_number
 from registry.calllog.models import CallRecord
+from registry.calllog.verification import run_verification
 from registry.complaints import operations as complaints
 from registry.complaints.models import COMPLAINT_STATUSES
 from registry.complaints.search import parse_search, search
@@ -39,7 +40,7 @@ from registry.core.phones import format_international
 from registry.shoppers.auth import current_shopper
 from registry.shoppers.models import Shopper
 from registry.staff import dashboard as queries
-from registry.staff import export, timeline
+from registry.staff import events, export, timeline
 from registry.staff.forms import (
     ACTION_LABELS,
     COMPLAINT_STATUS_LABELS,
@@ -47,6 +48,7 @@ from registry.staff.forms import (
     ResolveForm,
     RevealForm,
     SearchForm,
+    VerifyChainForm,
     filter_query,
     search_args,
     utc_time,
@@ -59,7 +61,8 @@ bp.add_app_template_filter(utc_time, "utc_time")
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"COMPLAINT_STATUS_LABELS": COMPLAINT_STATUS_LABELS, "international": format_international}
+    return {"COMPLAINT_STATUS_LABELS": COMPLAINT_STATUS_LABELS, "international": format_international,
+            "words": events}
 
 
 @bp.before_request
@@ -77,12 +80,27 @@ def _criteria():
 @staff_required
 def dashboard():
     """Charts from the log: calls and answer rate per day, complaints per store, pool pressure."""
-    available, verification = queries.last_verification()
     return render_template(
         "staff/dashboard.html", daily=queries.daily_calls(), per_merchant=queries.complaints_per_merchant(),
         pressure=queries.pool_pressure(current_app.config["PROXY_NUMBER_CAP"]),
-        verification_kept=available, verification=verification,
+        chain=queries.chain_status(), verify_form=VerifyChainForm(),
         open_complaints=queries.open_complaints())
+
+
+@bp.post("/chain/verify")
+@staff_required
+def verify_chain():
+    """Walk the call log's hash chain now (as the daily job does), keep the result, and say it."""
+    if VerifyChainForm().validate_on_submit():
+        result = run_verification()
+        audit(current_user.id, "verify", "call_log", None,
+              {"ok": result.ok, "events": result.events, "broken_at": result.broken_at})
+        if result.ok:
+            flash(_("The call log is intact: %(n)s events verified.", n=result.events), "success")
+        else:
+            flash(_("The call log is broken at event %(seq)s: %(reason)s.", seq=result.broken_at,
+                    reason=result.reason), "error")
+    return redirect(url_for(".dashboard"))
 
 
 @bp.get("/calls")
@@ -124,8 +142,7 @@ def export_calls():
 def _call_page(record_id: int, reveal_form: RevealForm | None = None, revealed: dict | None = None,
                errors: dict | None = None):
     page = timeline.call_page(record_id)
-    return render_template("staff/call.html", page=page, record=page.record,
-                           event_detail=timeline.event_detail, form=reveal_form or RevealForm(),
+    return render_template("staff/call.html", page=page, record=page.record, form=reveal_form or RevealForm(),
                            revealed=revealed, errors=errors or {})
 
 
@@ -155,8 +172,7 @@ def reveal(record_id: int):
         number = reveal_call_number(current_user.id, record_id, form.side.data, form.reason.data)
     except AppError as error:
         page = timeline.call_page(record_id)
-        return refuse(error, "staff/call.html", form, page=page, record=page.record,
-                      event_detail=timeline.event_detail, revealed=None)
+        return refuse(error, "staff/call.html", form, page=page, record=page.record, revealed=None)
     html = _call_page(record_id, RevealForm(formdata=None), {"side": form.side.data, "number": number})
     return html, 200, {"Cache-Control": "no-store"}
 

@@ -150,8 +150,25 @@ def test_calling_the_proxy_from_a_phone(raw_client, voice, product):
     assert "error=" in bad.headers["Location"]
 
 
-def test_page_refresh_spares_a_person_at_work(raw_client, voice):
+def test_the_page_updates_its_live_part_without_reloading(raw_client, voice):
     html = raw_client.get("/phones").get_data(as_text=True)
-    # Without JavaScript the page refreshes itself; with it, not under a click or typing.
+    # Without JavaScript the page refreshes itself; with it, a script fetches only what changes.
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
-    assert "pointerdown" in html and "location.reload()" in html
+    assert '<div id="live" data-poll="/_sim/phones-live" data-period="2">' in html
+    assert '<script src="/static/phones.js"></script>' in html and "location.reload" not in html
+    script = raw_client.get("/static/phones.js")
+    assert script.status_code == 200 and "location.reload" not in script.get_data(as_text=True)
+    script.close()
+    first = raw_client.get("/_sim/phones-live")
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    part = first.get_data(as_text=True)
+    assert "<html" not in part and 'data-key="phones"' in part
+    # Nothing changed: the browser's revalidation gets a bodyless 304.
+    etag = first.headers["ETag"]
+    same = raw_client.get("/_sim/phones-live", headers={"If-None-Match": etag})
+    assert same.status_code == 304 and same.data == b""
+    # A text arrives: the live part changes, with a new ETag.
+    voice.deliver(SHOPPER, OWNED_NUMBER, "Your code is 123456")
+    changed = raw_client.get("/_sim/phones-live", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "Your code is 123456" in changed.get_data(as_text=True)

@@ -61,3 +61,32 @@ def test_answer_a_ringing_call_and_call_from_a_phone(sim_app, owned_number, sim_
         heard = page.locator('.live-call[data-phone="+8613700137000"] .heard-line')
         heard.first.wait_for(timeout=10_000)
         assert heard.all_inner_texts() == ["Hello caller."]
+
+
+def test_the_page_updates_in_place_and_spares_what_a_person_is_doing(sim_app, owned_number, sim_state,
+                                                                       chromium_page):
+    """New texts appear without a reload; a chosen number and a focused field stay as they are."""
+    page = chromium_page
+    sim_state.find_number(OWNED_NUMBER).voice_url = "http://127.0.0.1:9/voice"  # callable: the forms show
+    sim_state.add_incoming_number("+15005550007", "Proxy 2")
+    sim_state.find_number("+15005550007").voice_url = "http://127.0.0.1:9/voice"
+    sim_state.deliver(SHOPPER, OWNED_NUMBER, "first text")
+    with SimulatorServer(sim_app) as server:
+        page.goto(server.url + "/phones")
+        page.evaluate("window.notReloaded = true")
+        select = page.locator(f'[data-phone="{SHOPPER}"] select[name=to]')
+        select.select_option("+15005550007")
+        page.fill("input[name=from]", "+8613700137")
+        page.focus("input[name=from]")
+        sim_state.deliver(SHOPPER, OWNED_NUMBER, "second text")
+        sim_state.deliver(MERCHANT, OWNED_NUMBER, "a new phone")
+        page.locator(f'[data-phone="{SHOPPER}"] .sms-body', has_text="second text").wait_for(timeout=10_000)
+        page.locator(f'[data-phone="{MERCHANT}"] .sms-body').wait_for(timeout=10_000)
+        assert page.evaluate("window.notReloaded") is True  # updated in place, never reloaded
+        assert select.input_value() == "+15005550007"
+        assert page.input_value("input[name=from]") == "+8613700137"
+        assert page.evaluate("document.activeElement.name") == "from"
+        # Nothing changes: the page is left alone (no element replaced).
+        page.evaluate("document.querySelector('[data-key=\"phones\"]').dataset.mark = 'kept'")
+        page.wait_for_timeout(2_500)
+        assert page.evaluate("document.querySelector('[data-key=\"phones\"]').dataset.mark") == "kept"

@@ -13,7 +13,7 @@ phone is in `.heard-line` elements. The actions are in `phone_calls.py`.
 from __future__ import annotations
 
 import phonenumbers
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, make_response, render_template, request
 
 from twilio_sim.context import current_sim
 from twilio_sim.legs import CallSnapshot
@@ -21,9 +21,20 @@ from twilio_sim.state import InboxMessage
 
 bp = Blueprint("sim_phones", __name__)
 
-# The page reloads itself this often, so a code or a call appears without a click.
+# The page asks for its changing part this often, so a code or a call appears without a click
+# (`static/phones.js` swaps in only what changed; without JavaScript the page reloads).
 REFRESH_SECONDS = 2
 RECENT_CALLS = 5
+
+
+def _page_context() -> dict:
+    sim = current_sim()
+    phones = sim.state.phones()
+    return {
+        "phones": phones,
+        "calls": {number: _calls_by_kind(sim.state.calls_for_phone(number)) for number, _, _ in phones},
+        "account_numbers": sim.state.incoming_numbers(),
+    }
 
 
 @bp.get("/")
@@ -31,18 +42,27 @@ RECENT_CALLS = 5
 def phones_page():
     """Every phone that received something or has calls, and every number the account owns."""
     sim = current_sim()
-    phones = sim.state.phones()
-    calls = {number: _calls_by_kind(sim.state.calls_for_phone(number)) for number, _, _ in phones}
     return render_template(
         "simulator/phones.html",
-        phones=phones,
-        calls=calls,
-        account_numbers=sim.state.incoming_numbers(),
+        **_page_context(),
         error=request.args.get("error"),
         refresh_seconds=REFRESH_SECONDS,
         account_sid=sim.account_sid,
         public_base_url=sim.public_base_url,
     )
+
+
+@bp.get("/_sim/phones-live")
+def phones_fragment():
+    """The page's changing part alone (what `#live` holds), for the page's script to poll.
+
+    It carries an ETag: while nothing changed the browser's revalidation gets a bodyless 304,
+    and the script leaves the page untouched.
+    """
+    response = make_response(render_template("simulator/_phones_live.html", **_page_context()))
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/_sim/inbox/<path:e164>")
