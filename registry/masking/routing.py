@@ -29,6 +29,9 @@ from registry.merchants.models import Merchant, MerchantNumber
 
 # Twilio sends a PSTN caller ID in E.164 already; anything else is parsed.
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# The numbers Twilio reports in place of a withheld caller ID (anonymous, restricted,
+# unknown, blocked): nobody's number, so the caller is treated as having none.
+WITHHELD = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533"})
 # A call extends its binding only when that moves the expiry by more than this share of
 # its lifetime: the expiry stays within 1% of "last call + TTL" at one write per 1% of it.
 EXTEND_STEP = 0.01
@@ -49,7 +52,7 @@ class Decision:
 
 def _caller(raw: str | None) -> str | None:
     """The caller's E.164, or None for withheld, anonymous or odd caller IDs."""
-    if not raw or not raw.startswith("+"):
+    if not raw or not raw.startswith("+") or raw in WITHHELD:
         return None
     if E164.fullmatch(raw):
         return raw
