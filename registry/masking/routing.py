@@ -48,6 +48,10 @@ class Decision:
     connect_to: str | None = None
     reason: str | None = None
     duplicate: bool = False  # a delivery already handled (Twilio retried it)
+    # Who called, for the language each party hears: the merchant (party A of the binding
+    # found) or not; and the store's time zone. None when no binding was found.
+    caller_is_merchant: bool | None = None
+    merchant_timezone: str | None = None
 
 
 def _caller(raw: str | None) -> str | None:
@@ -95,7 +99,7 @@ def _route_query(extension: bool):
         select(proxy.c.id, proxy.c.e164, proxy.c.country, proxy.c.shared,
                found.c.id.label("binding_id"), found.c.merchant_id, found.c.expires_at,
                merchant.c.status.label("merchant_status"), number_suspended.label("number_suspended"),
-               found.c.other_party)
+               found.c.other_party, found.c.party_a_hash, merchant.c.timezone.label("merchant_timezone"))
         .select_from(proxy.outerjoin(found, true()).outerjoin(merchant, merchant.c.id == found.c.merchant_id))
         .where(proxy.c.e164 == bindparam("to", type_=String)).limit(1)
     )
@@ -121,7 +125,9 @@ def _decide(to: str | None, caller: str | None, extension: str | None, now: date
         return _Route(Decision("ask_extension", **proxy))
     if row.binding_id is None:
         return _Route(Decision("refuse", **proxy, reason="no active binding for this caller"))
-    found = {**proxy, "binding_id": row.binding_id, "merchant_id": row.merchant_id}
+    found = {**proxy, "binding_id": row.binding_id, "merchant_id": row.merchant_id,
+             "caller_is_merchant": row.party_a_hash == caller_hash,
+             "merchant_timezone": row.merchant_timezone}
     if row.merchant_status is not None and row.merchant_status != "active":
         return _Route(Decision("refuse", **found, reason="merchant suspended"))
     if row.number_suspended:

@@ -16,7 +16,7 @@ from registry.core.dialects import use_autocommit
 from registry.core.phones import mask
 from registry.core.transactions import commit_now
 from registry.masking import relay, routing
-from registry.telephony import ProviderError, get_gateway, twiml
+from registry.telephony import ProviderError, get_gateway, languages, twiml
 from registry.telephony.webhooks import (
     parse_call_status,
     parse_dial_result,
@@ -38,8 +38,20 @@ def _ttl() -> timedelta:
     return timedelta(hours=current_app.config["BINDING_TTL_HOURS"])
 
 
-def _answer(decision: routing.Decision) -> str:
-    lang = twiml.language_for(decision.proxy_country)
+def _languages(decision: routing.Decision, caller: str | None) -> tuple[str, str]:
+    """(the caller's, the callee's) language. The merchant's follows the store, a shopper's
+    their number; a caller with no readable number (withheld, or a shared number's caller
+    not yet known) hears the proxy number's country's."""
+    proxy = languages.region_language(decision.proxy_country)
+    if decision.caller_is_merchant:
+        return (languages.store_language(decision.merchant_timezone, caller),
+                languages.number_language(decision.connect_to))
+    return (languages.number_language(caller, default=proxy),
+            languages.store_language(decision.merchant_timezone, decision.connect_to))
+
+
+def _answer(decision: routing.Decision, caller: str | None) -> str:
+    lang, callee_lang = _languages(decision, caller)
     if decision.action == "ask_extension":
         return twiml.ask_extension(webhook_url("twilio_webhooks.voice_extension"), lang)
     if decision.action == "refuse":
@@ -49,7 +61,7 @@ def _answer(decision: routing.Decision) -> str:
         status_callback=webhook_url("twilio_webhooks.voice_status", binding=decision.binding_id),
         action=webhook_url("twilio_webhooks.voice_dial_action"),
         record=current_app.config["RECORD_CALLS"],
-        whisper_url=webhook_url("twilio_webhooks.voice_notice", lang=lang), lang=lang,
+        whisper_url=webhook_url("twilio_webhooks.voice_notice", lang=callee_lang), lang=lang,
     )
 
 
@@ -59,10 +71,10 @@ def voice_incoming():
     """A call to a proxy number: connect it to the other party, or refuse it."""
     call = parse_incoming_call(request.form)
     if not call.call_sid:
-        return twiml_response(twiml.refuse())
+        return twiml_response(twiml.refuse(languages.number_language(call.from_number)))
     use_autocommit()  # a read, then one write (the log): no BEGIN/COMMIT round trips
     decision = routing.route_call(call.call_sid, call.to_number, call.from_number, _ttl())
-    return twiml_response(_answer(decision))
+    return twiml_response(_answer(decision, call.from_number))
 
 
 @bp.post("/voice/extension")
@@ -75,14 +87,14 @@ def voice_extension():
     use_autocommit()
     decision = routing.route_call(call.call_sid, call.to_number, call.from_number, _ttl(),
                                   extension=extension)
-    return twiml_response(_answer(decision))
+    return twiml_response(_answer(decision, call.from_number))
 
 
 @bp.post("/voice/notice")
 @twilio_signed
 def voice_notice():
-    """Whispered to the callee before bridging: the call is recorded (`lang` is checked by
-    `twilio_signed`)."""
+    """Whispered to the callee before bridging, in the language the URL names (`lang`,
+    checked by `twilio_signed`): the call is recorded."""
     return twiml_response(twiml.notice(request.args.get("lang") or "en"))
 
 
