@@ -26,15 +26,17 @@ MAX_BODY = 1600  # Twilio's longest message, segments joined
 
 @dataclass(frozen=True)
 class Shape:
-    """What one field must look like: `pattern` (whole value) within `max_length`;
-    `check`, if any, a further test given the app's config; `clean` rewrites the value
-    before it is measured (and is what a view reads, through `clean_body`)."""
+    """What one field must look like: `pattern` (whole value) within `max_length`, or one
+    of `choices`; `check`, if any, a further test given the app's config; `clean`
+    rewrites the value before it is measured (and is what a view reads, through
+    `clean_body`)."""
 
     reason: str  # what it must be, for the log and the 400's body
     max_length: int
     pattern: re.Pattern[str] | None = None
     check: Callable[[str, Mapping], bool] | None = None
     clean: Callable[[str], str] | None = None
+    choices: frozenset[str] | None = None
 
     def fits(self, value: str, config: Mapping) -> bool:
         if self.clean is not None:
@@ -43,21 +45,18 @@ class Shape:
             return False
         if self.pattern is not None and not self.pattern.fullmatch(value):
             return False
+        if self.choices is not None and value not in self.choices:
+            return False
         return self.check is None or self.check(value, config)
 
 
-def _shape(reason: str, regex: str, max_length: int, **extra) -> Shape:
-    return Shape(reason, max_length, re.compile(regex), **extra)
-
-
-def _sid(*prefixes: str) -> Shape:
-    """Twilio's SIDs: a two-letter prefix naming the kind, then 32 hex digits."""
-    return _shape(f"is not a {'/'.join(prefixes)} SID", rf"(?:{'|'.join(prefixes)})[0-9a-fA-F]{{32}}", 34)
-
-
 def _one_of(*values: str) -> Shape:
-    pattern = "|".join(map(re.escape, values))
-    return _shape(f"is not one of {', '.join(values)}", pattern, max(map(len, values)))
+    return Shape(f"is not one of {', '.join(values)}", max(map(len, values)), choices=frozenset(values))
+
+
+# Twilio's SIDs: a two-letter prefix naming the kind, then 32 hex digits.
+CALL_SID = Shape("is not a call SID (CA...)", 34, re.compile(r"CA[0-9a-fA-F]{32}"))
+MESSAGE_SID = Shape("is not a message SID (SM... or MM...)", 34, re.compile(r"[SM]M[0-9a-fA-F]{32}"))
 
 
 def _our_account(value: str, config: Mapping) -> bool:
@@ -83,25 +82,26 @@ def clean_body(body: str) -> str:
 # digits, the word a carrier sends for a withheld caller ID (Anonymous, RESTRICTED,
 # Unknown, ...; Twilio passes it through since 2022), a Voice SDK `client:` identity,
 # or a `sip:` URI.
-PARTY = _shape("is not a phone number, withheld caller ID, client or SIP address",
-               r"\+[0-9]{1,15}|[0-9]{3,15}|[A-Za-z]{1,32}"
-               r"|client:[A-Za-z0-9_.@+-]{1,121}|sip:[!-~]{1,250}", 254)
+PARTY = Shape("is not a phone number, withheld caller ID, client or SIP address", 254,
+              re.compile(r"\+[0-9]{1,15}|[0-9]{3,15}|[A-Za-z]{1,32}"
+                         r"|client:[A-Za-z0-9_.@+-]{1,121}|sip:[!-~]{1,250}"))
 CALL_STATUS = _one_of("queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed",
                       "no-answer", "canceled")
-COUNT = _shape("is not a whole number", r"[0-9]{1,9}", 9)
-ID = _shape("is not an id", r"[1-9][0-9]{0,8}|[12][0-9]{9}", 10,
-            check=lambda value, _: int(value) <= 2**31 - 1)  # an INTEGER column's ids
+COUNT = Shape("is not a whole number", 9, re.compile(r"[0-9]{1,9}"))
+ID = Shape("is not an id", 10, re.compile(r"[1-9][0-9]{0,8}|[12][0-9]{9}"),
+           check=lambda value, _: int(value) <= 2**31 - 1)  # an INTEGER column's ids
 
 # The form fields of Twilio's voice and messaging webhooks that the app reads.
 FORM: dict[str, Shape] = {
-    "AccountSid": _shape("is not this account's SID", r"AC[0-9a-fA-F]{32}", 34, check=_our_account),
-    "CallSid": _sid("CA"),
-    "ParentCallSid": _sid("CA"),
-    "DialCallSid": _sid("CA"),
-    "MessageSid": _sid("SM", "MM"),
-    "SmsSid": _sid("SM", "MM"),
-    "SmsMessageSid": _sid("SM", "MM"),
-    "RecordingSid": _sid("RE"),
+    "AccountSid": Shape("is not this account's SID", 34, re.compile(r"AC[0-9a-fA-F]{32}"),
+                        check=_our_account),
+    "CallSid": CALL_SID,
+    "ParentCallSid": CALL_SID,
+    "DialCallSid": CALL_SID,
+    "MessageSid": MESSAGE_SID,
+    "SmsSid": MESSAGE_SID,
+    "SmsMessageSid": MESSAGE_SID,
+    "RecordingSid": Shape("is not a recording SID (RE...)", 34, re.compile(r"RE[0-9a-fA-F]{32}")),
     "To": PARTY,
     "From": PARTY,
     "Called": PARTY,
@@ -110,17 +110,17 @@ FORM: dict[str, Shape] = {
     "DialCallStatus": _one_of("completed", "answered", "busy", "no-answer", "failed", "canceled"),
     "Direction": _one_of("inbound", "outbound-api", "outbound-dial", "trunking-originating",
                          "trunking-terminating"),
-    "Digits": _shape("is not keypad digits", r"[0-9#*]{1,64}", 64),
+    "Digits": Shape("is not keypad digits", 64, re.compile(r"[0-9#*]{1,64}")),
     "CallDuration": COUNT,
     "DialCallDuration": COUNT,
-    "RecordingDuration": _shape("is not a whole number", r"-?[0-9]{1,9}", 10),  # -1: none made
+    "RecordingDuration": Shape("is not a whole number", 10, re.compile(r"-?[0-9]{1,9}")),  # -1: none made
     "SequenceNumber": COUNT,
-    "Timestamp": _shape("is not an RFC 2822 date", r"[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4} "
-                        r"[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}", 31),
-    "RecordingUrl": _shape("is not a recording URL on Twilio's API host", r"[!-~]{1,512}", 512,
-                           check=_recording_host),
+    "Timestamp": Shape("is not an RFC 2822 date", 31, re.compile(
+        r"[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}")),
+    "RecordingUrl": Shape("is not a recording URL on Twilio's API host", 512, re.compile(r"[!-~]{1,512}"),
+                          check=_recording_host),
     "Body": Shape(f"is longer than {MAX_BODY} characters", MAX_BODY, clean=clean_body),
-    "ApiVersion": _shape("is not an API version", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", 10),
+    "ApiVersion": Shape("is not an API version", 10, re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")),
 }
 
 # The app's own query parameters on the webhook URLs it hands Twilio (`webhook_url`).
