@@ -13,9 +13,9 @@ from flask import Blueprint, current_app, request
 from registry.callbacks import outcomes
 from registry.callbacks.models import CallbackAttempt
 from registry.core.extensions import db
-from registry.core.phones import region_of
 from registry.core.transactions import commit_now
-from registry.telephony import twiml
+from registry.merchants.models import Merchant
+from registry.telephony import languages, twiml
 from registry.telephony.webhooks import parse_call_status, parse_dial_result, twilio_signed, webhook_url
 from registry.telephony.webhooks import twiml as twiml_response
 
@@ -30,9 +30,12 @@ def _rules() -> outcomes.RetryRules:
     return outcomes.RetryRules.from_config(current_app.config)
 
 
-def _lang(attempt: CallbackAttempt) -> str:
-    """Prompts in the language of the proxy number's country."""
-    return twiml.language_for(region_of(attempt.proxy_number))
+def _merchant_language(attempt: CallbackAttempt | None) -> str:
+    """The language the merchant hears: the store's (`languages.store_language`), on the
+    number this leg called (`To`)."""
+    number = request.form.get("To")
+    merchant = db.session.get(Merchant, attempt.request.merchant_id) if attempt is not None else None
+    return languages.store_language(merchant.timezone if merchant is not None else None, number)
 
 
 @bp.post("/answer")
@@ -42,28 +45,30 @@ def answer():
     attempt = _attempt()
     merchant = outcomes.merchant_answered(attempt, request.form.get("CallSid")) if attempt else None
     if merchant is None:
-        return twiml_response(twiml.goodbye())
+        return twiml_response(twiml.goodbye(_merchant_language(attempt)))
     return twiml_response(twiml.callback_whisper(
-        store=merchant.name, order_ref=attempt.request.order_ref, lang=_lang(attempt),
+        store=merchant.name, order_ref=attempt.request.order_ref, lang=_merchant_language(attempt),
         action=webhook_url("callback_webhooks.choice", attempt=attempt.id)))
 
 
 @bp.post("/choice")
 @twilio_signed
 def choice():
-    """The merchant's key press: 1 bridges the shopper in through the proxy number."""
+    """The merchant's key press: 1 bridges the shopper in through the proxy number. The
+    merchant hears the recording notice in the store's language, the shopper in theirs."""
     attempt = _attempt()
     shopper = outcomes.merchant_chose(
         attempt, request.form.get("Digits"), request.form.get("CallSid"),
         timedelta(hours=current_app.config["BINDING_TTL_HOURS"])) if attempt else None
     if shopper is None:
-        return twiml_response(twiml.goodbye())
-    lang = _lang(attempt)
+        return twiml_response(twiml.goodbye(_merchant_language(attempt)))
+    shopper_lang = languages.number_language(shopper.phone)
     return twiml_response(twiml.connect(
         caller_id=attempt.proxy_number, to=shopper.phone, record=current_app.config["RECORD_CALLS"],
         status_callback=webhook_url("callback_webhooks.status", attempt=attempt.id, leg="shopper"),
         action=webhook_url("callback_webhooks.dial_result", attempt=attempt.id),
-        whisper_url=webhook_url("twilio_webhooks.voice_notice", lang=lang), lang=lang))
+        whisper_url=webhook_url("twilio_webhooks.voice_notice", lang=shopper_lang),
+        lang=_merchant_language(attempt)))
 
 
 @bp.post("/status")

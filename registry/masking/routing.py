@@ -29,6 +29,9 @@ from registry.merchants.models import Merchant, MerchantNumber
 
 # Twilio sends a PSTN caller ID in E.164 already; anything else is parsed.
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# The numbers Twilio reports in place of a withheld caller ID (anonymous, restricted,
+# unknown, blocked): nobody's number, so the caller is treated as having none.
+WITHHELD = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533"})
 # A call extends its binding only when that moves the expiry by more than this share of
 # its lifetime: the expiry stays within 1% of "last call + TTL" at one write per 1% of it.
 EXTEND_STEP = 0.01
@@ -45,11 +48,15 @@ class Decision:
     connect_to: str | None = None
     reason: str | None = None
     duplicate: bool = False  # a delivery already handled (Twilio retried it)
+    # Who called, for the language each party hears: the merchant (party A of the binding
+    # found) or not; and the store's time zone. None when no binding was found.
+    caller_is_merchant: bool | None = None
+    merchant_timezone: str | None = None
 
 
 def _caller(raw: str | None) -> str | None:
     """The caller's E.164, or None for withheld, anonymous or odd caller IDs."""
-    if not raw or not raw.startswith("+"):
+    if not raw or not raw.startswith("+") or raw in WITHHELD:
         return None
     if E164.fullmatch(raw):
         return raw
@@ -92,7 +99,7 @@ def _route_query(extension: bool):
         select(proxy.c.id, proxy.c.e164, proxy.c.country, proxy.c.shared,
                found.c.id.label("binding_id"), found.c.merchant_id, found.c.expires_at,
                merchant.c.status.label("merchant_status"), number_suspended.label("number_suspended"),
-               found.c.other_party)
+               found.c.other_party, found.c.party_a_hash, merchant.c.timezone.label("merchant_timezone"))
         .select_from(proxy.outerjoin(found, true()).outerjoin(merchant, merchant.c.id == found.c.merchant_id))
         .where(proxy.c.e164 == bindparam("to", type_=String)).limit(1)
     )
@@ -118,7 +125,9 @@ def _decide(to: str | None, caller: str | None, extension: str | None, now: date
         return _Route(Decision("ask_extension", **proxy))
     if row.binding_id is None:
         return _Route(Decision("refuse", **proxy, reason="no active binding for this caller"))
-    found = {**proxy, "binding_id": row.binding_id, "merchant_id": row.merchant_id}
+    found = {**proxy, "binding_id": row.binding_id, "merchant_id": row.merchant_id,
+             "caller_is_merchant": row.party_a_hash == caller_hash,
+             "merchant_timezone": row.merchant_timezone}
     if row.merchant_status is not None and row.merchant_status != "active":
         return _Route(Decision("refuse", **found, reason="merchant suspended"))
     if row.number_suspended:

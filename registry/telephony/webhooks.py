@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, request, url_for
 
 from registry.telephony import get_gateway
+from registry.telephony.fields import clean_body, first_bad_field
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ def public_url() -> str:
 
 
 def twilio_signed(view):
-    """403, and nothing stored, unless `X-Twilio-Signature` matches the request."""
+    """403, and nothing stored, unless `X-Twilio-Signature` matches the request; then 400,
+    and nothing stored, unless every field has Twilio's documented shape (`fields`)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -29,6 +31,11 @@ def twilio_signed(view):
         if not get_gateway().signature_is_valid(public_url(), request.form, signature):
             log.warning("refused a webhook with a missing or wrong signature on %s", request.path)
             abort(403)
+        bad = first_bad_field(request.form, request.args, current_app.config)
+        if bad is not None:
+            # The field and why, never its value: it may be a phone number.
+            log.warning("refused a signed webhook on %s: %s %s", request.path, *bad)
+            return Response(f"Bad request: {bad[0]} {bad[1]}.\n", 400, mimetype="text/plain")
         return view(*args, **kwargs)
 
     return wrapped
@@ -66,6 +73,38 @@ class DialResult:
     dial_status: str | None
     duration: int | None
     recording: Recording | None  # None unless the bridged leg was recorded
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    """A call to a proxy number (its `url` webhook), or the digits its caller typed."""
+
+    call_sid: str  # "" if absent
+    to_number: str | None
+    from_number: str | None  # E.164, or a withheld caller ID's word or number, or a client's
+    digits: str | None
+
+
+@dataclass(frozen=True)
+class IncomingText:
+    """A text to a proxy number (its `smsUrl` webhook)."""
+
+    message_sid: str  # "" if absent
+    to_number: str | None
+    from_number: str | None
+    body: str  # without control characters other than tab and line breaks
+
+
+def parse_incoming_call(form) -> IncomingCall:
+    """An incoming call's fields, from a webhook's form (checked by `twilio_signed`)."""
+    return IncomingCall(call_sid=form.get("CallSid", ""), to_number=form.get("To"),
+                        from_number=form.get("From"), digits=form.get("Digits"))
+
+
+def parse_incoming_text(form) -> IncomingText:
+    """An incoming text's fields, from a webhook's form (checked by `twilio_signed`)."""
+    return IncomingText(message_sid=form.get("MessageSid", ""), to_number=form.get("To"),
+                        from_number=form.get("From"), body=clean_body(form.get("Body", "")))
 
 
 def parse_call_status(form) -> CallStatus:

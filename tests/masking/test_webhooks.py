@@ -60,7 +60,8 @@ def test_a_call_after_the_app_sat_idle_is_routed(client, binding, db):
     assert twiml(call(client, SHOPPER, sid="CA" + "2" * 32)).find("Dial") is not None
 
 
-@pytest.mark.parametrize("frm", [STRANGER, "anonymous", "", "+266696687", "client:alice", "+86abc"])
+# "+86abc" is no caller ID Twilio sends: refused with a 400 (tests/telephony/test_webhook_fields.py).
+@pytest.mark.parametrize("frm", [STRANGER, "anonymous", "", "+266696687", "client:alice"])
 def test_unknown_or_unreadable_callers_are_intercepted(client, binding, db, frm):
     doc = twiml(call(client, frm))
     assert doc.find("Dial") is None and doc.find("Hangup") is not None
