@@ -19,6 +19,9 @@ MESSAGES = {
     "invalid_type.text": _l("'%(name)s' must be text."),
     "invalid.not_a_number": _l("'%(name)s' must be a number."),
     "too_long": _l("'%(name)s' must be at most %(limit)s characters."),
+    # registry/core/text.py: every text input, JSON, form or query string
+    "text.control_characters": _l("'%(name)s' must not contain control characters; remove %(chars)s."),
+    "text.not_unicode": _l("'%(name)s' is not valid Unicode text; remove %(chars)s."),
     # who may do what
     "unauthorized": _l("Sign in or send a valid bearer token."),
     "unauthorized.sign_in_or_prove": _l("Sign in or prove your phone number."),
