@@ -248,3 +248,27 @@ def test_a_body_nested_too_deep_is_malformed_not_a_500(client):
     body = "[" * 5_000 + "]" * 5_000
     response = client.post("/api/v1/accounts", data=body, content_type="application/json")
     assert response.status_code == 400 and response.json["error"]["code"] == "malformed_json"
+
+
+# -- found by the property test (tests/test_fuzz.py) ------------------------------------
+
+
+def test_a_number_past_64_bits_is_refused_not_a_500(client):
+    shopper = make_shopper()
+    response = client.post("/api/v1/complaints", json={"call_record_id": 2**64, "category": "rude",
+                                                        "text": "He shouted."},
+                           headers=bearer(make_shopper_token(shopper)))
+    assert response.status_code == 422
+    assert (response.json["error"]["reason"], response.json["error"]["field"]) == \
+        ("invalid.number_range", "call_record_id")
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 30, "9" * 5000])
+def test_whole_number_filters_take_ascii_digits_only(client, value):
+    staff = make_user("staff")
+    response = client.get("/api/v1/call-records", query_string={"merchant_id": value},
+                          headers=bearer(make_token(staff)))
+    assert response.status_code == 422 and response.json["error"]["field"] == "merchant_id"
+    sign_in(client, staff)
+    assert client.get("/staff/audit", query_string={"before": value}).status_code == 200
+    assert client.get("/staff/complaints", query_string={"before": value}).status_code == 200

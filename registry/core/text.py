@@ -27,6 +27,7 @@ from registry.core.errors import InvalidInput
 # JSON fields that are multi-line text (the forms' TextAreaFields say it themselves).
 MULTILINE_FIELDS = frozenset({"note", "text", "reason", "resolution"})
 MULTILINE_ALLOWED = frozenset("\t\n")
+BIGGEST = 2**63 - 1  # the largest integer a JSON body may hold
 SHOWN_CHARACTERS = 5  # a message lists at most this many distinct offending characters
 
 
@@ -87,6 +88,8 @@ def check_text(value: str, field: str, *, name: str | None = None, multiline: bo
 def check_json(value, path: str = ""):
     """`value` (a parsed JSON body) with every string checked; multi-line fields normalised.
 
+    An integer past 64 bits is refused too (`invalid.number_range`).
+
     A field is multi-line when its own name (the last key of its path) is in
     `MULTILINE_FIELDS`. Keys are checked as single-line text. Iterative, so
     a deeply nested body cannot exhaust the stack.
@@ -98,6 +101,9 @@ def check_json(value, path: str = ""):
         item = container[key]
         if isinstance(item, str):
             container[key] = check_text(item, where or "body", multiline=multiline)
+        elif isinstance(item, int) and not -BIGGEST <= item <= BIGGEST:
+            # No field takes a number past 64 bits, and SQLite cannot even compare one.
+            raise InvalidInput("invalid.number_range", field=where or "body", name=where or "body")
         elif isinstance(item, dict):
             for name in list(item):
                 child = f"{where}.{name}" if where else str(name)

@@ -190,7 +190,7 @@ def callback(request_id: int):
 
 def _before() -> int | None:
     raw = request.args.get("before", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None  # not "²"
 
 
 @bp.get("/complaints")

@@ -18,6 +18,7 @@ MESSAGES = {
     "invalid_type": _l("'%(name)s' must be a string."),
     "invalid_type.text": _l("'%(name)s' must be text."),
     "invalid.not_a_number": _l("'%(name)s' must be a number."),
+    "invalid.number_range": _l("'%(name)s' is too large a number."),
     "too_long": _l("'%(name)s' must be at most %(limit)s characters."),
     # registry/core/text.py: every text input, JSON, form or query string
     "text.control_characters": _l("'%(name)s' must not contain control characters; remove %(chars)s."),
