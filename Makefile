@@ -8,7 +8,7 @@ PYPROJECTS := pyproject.toml twilio_sim/pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(PYPROJECTS) | cksum | cut -d' ' -f1)
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test bench lint translations clean
+.PHONY: run test fuzz bench lint translations clean
 
 $(STAMP): $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ run: $(STAMP) translations
 
 test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property test of tests/test_fuzz.py at length: random input to every form and endpoint,
+# FUZZ_EXAMPLES per route (`make test` runs 6 with a fixed seed), a new seed each run; on
+# PostgreSQL too when TEST_DATABASE_URL is set.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP) translations
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py $(PYTEST_ARGS)
 
 # Three tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
 # callback dispatch, call log. BENCH_ARGS=--quick runs each at a small scale.

@@ -20,6 +20,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_security(app)
+    register_text_checks(app)
     register_template_helpers(app)
     register_commands(app)
     configure_logging(app)
@@ -126,6 +127,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     from registry.core.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_text_checks(app: Flask) -> None:
+    from registry.core.text import register_text_checks as register
 
     register(app)
 

@@ -6,12 +6,13 @@ the CSRF token, plus the password confirmation, which is a form matter.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import EqualTo
 
+from registry.core.forms import BaseForm
 
-class SignupForm(FlaskForm):
+
+class SignupForm(BaseForm):
     email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": 254})
     password = PasswordField(
         _l("Password"),
@@ -25,7 +26,7 @@ class SignupForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("Email"), render_kw={"autocomplete": "username", "maxlength": 254})
     password = PasswordField(
         _l("Password"), render_kw={"autocomplete": "current-password", "maxlength": 256}

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from registry.callbacks import operations, windows
 from registry.callbacks.operations import MAX_NOTE, MAX_ORDER_REF
+from registry.core.forms import BaseForm
 from registry.core.i18n import N_, current_language
 from registry.core.timeutil import as_utc, utcnow
 from registry.core.zones import zone_label
@@ -27,7 +27,7 @@ from registry.core.zones import zone_label
 ASAP = "asap"
 
 
-class CallbackForm(FlaskForm):
+class CallbackForm(BaseForm):
     """When to call (radios the template draws: "asap" or a slot's start), and two optional texts."""
 
     when = StringField(default=ASAP)
@@ -44,7 +44,7 @@ class CallbackForm(FlaskForm):
         return ASAP if value in ("", ASAP) else {"start": value}
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     """Only the CSRF token."""
 
 

@@ -21,7 +21,7 @@ from registry.callbacks.forms import CallbackForm, CancelForm, callback_text, ti
 from registry.callbacks.status_page import status_view
 from registry.core.errors import AppError, NotFound
 from registry.core.extensions import db
-from registry.core.pages import refuse, register_page_errors
+from registry.core.pages import refuse, register_page_errors, render_form
 from registry.merchants.models import Merchant
 from registry.merchants.operations import get_merchant
 from registry.shoppers.auth import current_shopper
@@ -61,8 +61,7 @@ def new(merchant_id: int):
                           **_request_context(merchant, shopper, existing_id=existing))
         db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
         return redirect(url_for(".status", request_id=created.id))
-    return render_template("callbacks/request.html", form=form, errors={},
-                           **_request_context(merchant, shopper))
+    return render_form("callbacks/request.html", form, **_request_context(merchant, shopper))
 
 
 def _own_request(request_id: int):

@@ -51,7 +51,9 @@ def _int(args: Mapping, name: str, minimum: int = 1) -> int | None:
     raw = args.get(name)
     if raw in (None, ""):
         return None
-    if not str(raw).isdigit() or int(raw) < minimum:
+    # ASCII digits only ("²".isdigit() is true, int() refuses it), and few enough for a 64-bit column.
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) < minimum:
         raise InvalidInput("invalid.whole_number", field=name, name=name, minimum=minimum)
     return int(raw)
 

@@ -15,7 +15,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -28,6 +27,7 @@ from registry.complaints.operations import MAX_TEXT
 from registry.complaints.search import CallSearch, decode_cursor, search
 from registry.core.errors import AppError, InvalidInput, NotFound
 from registry.core.extensions import db
+from registry.core.forms import BaseForm
 from registry.core.pages import refuse, register_page_errors, render_form
 from registry.merchants.models import Merchant
 from registry.merchants.operations import merchant_of
@@ -46,7 +46,7 @@ CATEGORIES = {
 PER_PAGE = 25
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(BaseForm):
     """What went wrong (a category) and what happened (free text)."""
     category = RadioField(_l("What went wrong?"), validate_choice=False,
                           choices=[SelectChoice(value, label) for value, label in CATEGORIES.items()])

@@ -10,9 +10,9 @@ from __future__ import annotations
 import phonenumbers
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
+from registry.core.forms import BaseForm
 from registry.merchants.hours import DAYS, DEFAULT_TIMEZONE, MAX_RANGES_PER_DAY, timezone_choices
 
 SLOTS = tuple(range(1, MAX_RANGES_PER_DAY + 1))
@@ -23,7 +23,7 @@ def _slot_name(day: str, slot: int, edge: str) -> str:
     return f"{day}_{slot}_{edge}"
 
 
-class StoreForm(FlaskForm):
+class StoreForm(BaseForm):
     """Name, time zone, and a week of opening hours (`mon_1_start`, `mon_1_end`, ...)."""
 
     name = StringField(_l("Store name"),
@@ -78,7 +78,7 @@ for _day in DAYS:
 del _day, _slot, _edge
 
 
-class NumberForm(FlaskForm):
+class NumberForm(BaseForm):
     number = StringField(
         _l("Phone number"),
         description=_l("Mobile or landline, e.g. +86 138 0013 8000 or 010 6552 9988."),
@@ -109,12 +109,12 @@ class NumberForm(FlaskForm):
             self.region.data = default_region
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BaseForm):
     code = StringField(
         _l("Code"),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 40},
     )
 
 
-class SendCodeForm(FlaskForm):
+class SendCodeForm(BaseForm):
     """Only the CSRF token: the channel is chosen from the line type."""

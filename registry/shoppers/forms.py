@@ -8,11 +8,12 @@ operations, so the HTML pages and the JSON API refuse the same input alike.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 
+from registry.core.forms import BaseForm
 
-class PhoneForm(FlaskForm):
+
+class PhoneForm(BaseForm):
     phone = StringField(
         _l("Your phone number"),
         description=_l("Mobile or landline. Numbers outside mainland China start with + and the "
@@ -21,7 +22,7 @@ class PhoneForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BaseForm):
     code = StringField(
         _l("Code"),
         description=_l("The 6 digits we sent you."),
@@ -29,5 +30,5 @@ class CodeForm(FlaskForm):
     )
 
 
-class ResendForm(FlaskForm):
+class ResendForm(BaseForm):
     """Only the CSRF token: the code goes to the number already entered."""

@@ -13,11 +13,11 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from registry.audit.operations import MIN_REASON
+from registry.core.forms import BaseForm
 from registry.core.timeutil import as_utc
 
 FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
@@ -83,7 +83,7 @@ def filter_query(args, **extra) -> str:
     return urlencode(kept)
 
 
-class RevealForm(FlaskForm):
+class RevealForm(BaseForm):
     """Which side's real number to show, and why."""
     side = RadioField(_l("Number"), default="from", validate_choice=False,
                       choices=_choices({"from": _l("Caller (from)"), "to": _l("Called (to)")}))
@@ -91,15 +91,15 @@ class RevealForm(FlaskForm):
                            description=_l("At least 10 characters. Kept in the audit log with your name."))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     """Only the CSRF token."""
 
 
-class VerifyChainForm(FlaskForm):
+class VerifyChainForm(BaseForm):
     """Only the CSRF token: the dashboard's "Verify now" button."""
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(BaseForm):
     """The action taken against the store or shopper, and what staff found."""
     action = RadioField(_l("Action"), default="none", validate_choice=False,
                         choices=_choices(ACTION_LABELS))

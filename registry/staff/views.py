@@ -35,7 +35,7 @@ from registry.complaints.models import COMPLAINT_STATUSES
 from registry.complaints.search import parse_search, search
 from registry.core.errors import AppError, Forbidden, InvalidInput, NotFound
 from registry.core.extensions import db
-from registry.core.pages import refuse, register_page_errors
+from registry.core.pages import refuse, register_page_errors, render_form
 from registry.core.phones import format_international
 from registry.shoppers.auth import current_shopper
 from registry.shoppers.models import Shopper
@@ -166,8 +166,8 @@ def reveal(record_id: int):
     if request.method == "GET":
         return redirect(url_for(".call", record_id=record_id))
     form = RevealForm()
-    if not form.validate_on_submit():
-        return _call_page(record_id, form), 400
+    if not form.validate_on_submit():  # a field refused (core.forms): 422, by the field
+        return _call_page(record_id, form), 422
     try:
         number = reveal_call_number(current_user.id, record_id, form.side.data, form.reason.data)
     except AppError as error:
@@ -206,7 +206,7 @@ def callback(request_id: int):
 
 def _before() -> int | None:
     raw = request.args.get("before", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None  # not "²"
 
 
 @bp.get("/complaints")
@@ -263,8 +263,8 @@ def resolve(complaint_id: int):
     """Close the complaint with an action: none, warn, suspend the store's number, block the shopper."""
     item = complaints.get_complaint(complaint_id)
     form = ResolveForm()
-    if not form.validate_on_submit():
-        return redirect(url_for(".complaint", complaint_id=item.id))
+    if not form.validate_on_submit():  # a field refused (core.forms): the form again, 422
+        return render_form("staff/complaint.html", form, **_complaint_context(item))
     try:
         complaints.resolve(item, current_user.id, form.action.data, form.resolution.data)
     except AppError as error:

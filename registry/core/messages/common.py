@@ -18,7 +18,11 @@ MESSAGES = {
     "invalid_type": _l("'%(name)s' must be a string."),
     "invalid_type.text": _l("'%(name)s' must be text."),
     "invalid.not_a_number": _l("'%(name)s' must be a number."),
+    "invalid.number_range": _l("'%(name)s' is too large a number."),
     "too_long": _l("'%(name)s' must be at most %(limit)s characters."),
+    # registry/core/text.py: every text input, JSON, form or query string
+    "text.control_characters": _l("'%(name)s' must not contain control characters; remove %(chars)s."),
+    "text.not_unicode": _l("'%(name)s' is not valid Unicode text; remove %(chars)s."),
     # who may do what
     "unauthorized": _l("Sign in or send a valid bearer token."),
     "unauthorized.sign_in_or_prove": _l("Sign in or prove your phone number."),
