@@ -6,8 +6,6 @@ through the HTML form and the JSON API of a text field that reaches the
 database.
 """
 
-import html
-import re
 
 import pytest
 
@@ -28,6 +26,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.pages import field_error, text_of
 
 NUL = "\x00"
 ZH = {"Accept-Language": "zh"}
@@ -36,15 +35,6 @@ ZH = {"Accept-Language": "zh"}
 @pytest.fixture
 def app_overrides():
     return {"SHOPPER_CALL_HOURS": "00:00-24:00"}
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'id="{field}-error"[^>]*>(.*?)</ul>', page, re.S)
-    return text_of(match.group(1)) if match else ""
 
 
 def sign_in(client, user) -> None:

@@ -1,6 +1,5 @@
 """Sign-up, login and logout pages through the test client, on every backend."""
 
-import html
 import re
 
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from registry.accounts.models import User
 from registry.core.extensions import limiter
 from tests.factories import PASSWORD, make_user
+from tests.pages import field_error
 
 
 def users(db) -> int:
@@ -23,13 +23,6 @@ def signup(client, email="owner@example.com", password=PASSWORD, confirm=None):
 
 def login(client, email, password=PASSWORD, **extra):
     return client.post("/login", data={"email": email, "password": password, **extra})
-
-
-def field_error(page: str, field: str) -> str:
-    """The text of the error list shown under `field` (empty if none)."""
-    match = re.search(rf'id="{field}-error">(.*?)</ul>', page, re.S)
-    text = re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
-    return " ".join(html.unescape(text).split())
 
 
 def test_signup_signs_in_and_leads_to_store_setup(client, db):

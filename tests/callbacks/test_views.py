@@ -1,7 +1,6 @@
 """The shopper's callback pages through the test client: the store page's
 button, number and code, choosing a time, the status page, cancelling."""
 
-import html
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ from registry.core.extensions import db as database
 from registry.core.timeutil import utcnow
 from registry.shoppers.models import Shopper
 from tests.factories import make_callable_merchant, make_merchant, make_number, make_shopper
+from tests.pages import field_error, text_of
 
 PHONE = "+8613700137000"
 MERCHANT_DIGITS = ("13800138000", "138 0013 8000", "138****8000")
@@ -28,15 +28,6 @@ def app_overrides():
 @pytest.fixture
 def store():
     return make_callable_merchant()
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'id="{field}-error"[^>]*>(.*?)</ul>', page, re.S)
-    return text_of(match.group(1)) if match else ""
 
 
 def sign_in(client, shopper) -> None:

@@ -18,6 +18,7 @@ from tests.factories import (
     make_shopper,
     make_user,
 )
+from tests.pages import field_error
 
 SHOPPER, MERCHANT, OTHER = "+8613700137000", "+8613800138000", "+8613600136000"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -26,15 +27,6 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 @pytest.fixture
 def app_overrides():
     return {"SHOPPER_CALL_HOURS": "00:00-24:00"}
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'id="{field}-error"[^>]*>(.*?)</ul>', page, re.S)
-    return text_of(match.group(1)) if match else ""
 
 
 def sign_in_owner(client, store) -> None:

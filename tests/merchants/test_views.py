@@ -1,6 +1,5 @@
 """Merchant onboarding pages through the test client, with the real gateway and simulator."""
 
-import html
 import re
 
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from registry.merchants.models import Merchant, MerchantNumber
 from registry.verification.models import VerificationAttempt
 from tests.factories import PASSWORD, make_merchant, make_number, make_user
+from tests.pages import field_error
 
 E164 = "+8613800138000"
 REAL_DIGITS = ("13800138000", "138 0013 8000", "138-0013-8000")
@@ -29,12 +29,6 @@ def merchant_client(client, owner):
 @pytest.fixture
 def store(owner):
     return make_merchant(owner)
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'id="{field}-error"[^>]*>(.*?)</(ul|p)>', page, re.S)
-    text = re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
-    return " ".join(html.unescape(text).split())
 
 
 def add_number(client, number, region="CN", label=""):

@@ -3,7 +3,6 @@ with the raw data behind a "Technical details" toggle; status words are translat
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -23,6 +22,7 @@ from tests.factories import (
     make_shopper,
     make_user,
 )
+from tests.pages import text_of
 
 SHOPPER, MERCHANT = "+8613700137000", "+8613800138000"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -43,10 +43,6 @@ def staff(client):
     user = make_user("staff", email="agent@example.com")
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     return user
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def readable(page: str) -> str:

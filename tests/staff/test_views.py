@@ -26,6 +26,7 @@ from tests.factories import (
     make_shopper,
     make_user,
 )
+from tests.pages import field_error, text_of
 
 SHOPPER, MERCHANT, OTHER = "+8613700137000", "+8613800138000", "+8613600136000"
 SHOPPER_DIGITS = ("13700137000", "137 0013 7000")
@@ -44,15 +45,6 @@ def staff(client):
     user = make_user("staff", email="agent@example.com")
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     return user
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'id="{field}-error"[^>]*>(.*?)</ul>', page, re.S)
-    return text_of(match.group(1)) if match else ""
 
 
 def listed(page: str) -> list[int]:
