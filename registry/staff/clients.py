@@ -17,7 +17,7 @@ from registry.core.errors import AppError, Forbidden
 from registry.core.pages import refuse, register_page_errors, render_form
 from registry.integrations import operations
 from registry.shoppers.auth import current_shopper
-from registry.staff.forms import SCOPE_LABELS, ClientForm, RevokeClientForm
+from registry.staff.forms import ClientForm, RevokeClientForm
 
 bp = Blueprint("staff_clients", __name__, url_prefix="/staff/clients")
 register_page_errors(bp)
@@ -33,8 +33,7 @@ def _shoppers_are_not_staff():
 
 
 def _context() -> dict:
-    return {"clients": operations.list_clients(), "revoke_form": RevokeClientForm(),
-            "scope_labels": SCOPE_LABELS}
+    return {"clients": operations.list_clients()}
 
 
 @bp.get("/")

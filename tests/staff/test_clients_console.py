@@ -124,8 +124,12 @@ def test_revoking_needs_the_csrf_token(app, client, admin):
     row, _key = make_client()
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        response = client.post(f"/staff/clients/{row.id}/revoke")
+        refused = client.post(f"/staff/clients/{row.id}/revoke")
+        assert refused.status_code == 400 and stored_clients()[0].revoked_at is None
+        page = client.get(PAGE).text
+        form = re.search(rf'action="/staff/clients/{row.id}/revoke".*?name="csrf_token" value="([^"]+)"',
+                         page, re.S)
+        done = client.post(f"/staff/clients/{row.id}/revoke", data={"csrf_token": form.group(1)})
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
-    assert response.status_code == 400
-    assert stored_clients()[0].revoked_at is None
+    assert done.status_code == 302 and stored_clients()[0].revoked_at is not None
