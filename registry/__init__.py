@@ -25,6 +25,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_commands(app)
     configure_logging(app)
     register_unit_of_work(app)
+    register_client_auth(app)
     register_database_retry(app)
     return app
 
@@ -58,6 +59,7 @@ def _import_models() -> None:
     import registry.callbacks.models  # noqa: F401
     import registry.calllog.models  # noqa: F401
     import registry.complaints.models  # noqa: F401
+    import registry.integrations.models  # noqa: F401
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
     import registry.shoppers.models  # noqa: F401
@@ -76,6 +78,14 @@ def register_unit_of_work(app: Flask) -> None:
     from registry.core.transactions import register_unit_of_work as register
 
     register(app)
+
+
+def register_client_auth(app: Flask) -> None:
+    """Integration clients' `rk_` keys on the JSON API, and the log of their calls (after the
+    unit of work, so that a call's log row is committed with it: see `integrations.auth`)."""
+    from registry.integrations.auth import init_client_auth
+
+    init_client_auth(app)
 
 
 def register_security(app: Flask) -> None:
@@ -101,15 +111,18 @@ def register_blueprints(app: Flask) -> None:
     from registry.complaints.api import bp as complaints_api
     from registry.complaints.views import bp as complaints_views
     from registry.core.extensions import csrf
+    from registry.integrations.api import bp as integrations_api
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.views import bp as merchants_views
     from registry.public import bp as public_views
     from registry.shoppers.api import bp as shoppers_api
     from registry.shoppers.views import bp as shoppers_views
+    from registry.staff.clients import bp as staff_clients
     from registry.staff.views import bp as staff_views
 
-    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api):
+    for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
+                integrations_api):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken
@@ -121,7 +134,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views):
+                      complaints_views, staff_views, staff_clients):
         app.register_blueprint(blueprint)
 
 
@@ -147,10 +160,11 @@ def register_commands(app: Flask) -> None:
     from registry.accounts.cli import users_cli
     from registry.calllog.cli import calllog_cli
     from registry.demo import demo_cli
+    from registry.integrations.cli import clients_cli
     from registry.masking.cli import proxy_cli
     from registry.scheduler import scheduler_cli
 
-    for group in (users_cli, proxy_cli, scheduler_cli, calllog_cli, demo_cli):
+    for group in (users_cli, clients_cli, proxy_cli, scheduler_cli, calllog_cli, demo_cli):
         app.cli.add_command(group)
 
 

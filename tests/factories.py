@@ -119,3 +119,12 @@ def make_call_record(merchant=None, *, from_number="+8613700137000", to_number="
     record.callback_request_id = callback_request_id
     db.session.commit()
     return record
+
+
+def make_client(name: str = "Shop A", scopes=("bindings", "callbacks"), **fields):
+    """An integration client and its key (in clear, as its creator alone sees it)."""
+    from registry.integrations.operations import create_client
+
+    client, key = create_client(name, scopes, **fields)
+    db.session.commit()
+    return client, key

@@ -142,6 +142,7 @@ COMMIT_NOW_IN = {
     "registry/calllog/chain.py": "each sealed batch lets go of the chain's tip",
     "registry/masking/webhooks.py": "a relayed text is logged before it is sent",
     "registry/callbacks/webhooks.py": "a missed call is stored before the shopper is texted about it",
+    "registry/integrations/auth.py": "a refused client call keeps its log row (the request rolled back)",
 }
 # The PostgreSQL/SQLite differences live here.
 DIALECTS_IN = {"registry/core/dialects.py"}

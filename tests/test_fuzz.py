@@ -37,6 +37,7 @@ from tests.factories import (
     bearer,
     make_call_record,
     make_callable_merchant,
+    make_client,
     make_number,
     make_shopper,
     make_shopper_token,
@@ -55,8 +56,10 @@ FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kin
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`: the world's ids
-    who: str  # anon, pending (a shopper waiting for a code), shopper, merchant, newcomer (no store), staff
+    path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`, `{client}`: the world's ids
+    # anon, pending (a shopper waiting for a code), shopper, merchant, newcomer (no store), staff, admin,
+    # integration (a marketplace back end's `rk_` key)
+    who: str
     fields: tuple[str, ...] = ()
 
     @property
@@ -108,6 +111,8 @@ ROUTES = [
     Route("GET", "/staff/complaints/{complaint}", "staff"),
     Route("POST", "/staff/complaints/{complaint}/assign", "staff"),
     Route("POST", "/staff/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
+    Route("GET", "/staff/clients/", "admin"), Route("POST", "/staff/clients/", "admin", ("name", "scopes")),
+    Route("POST", "/staff/clients/{client}/revoke", "admin"),
     # the JSON API
     Route("POST", "/api/v1/accounts", "anon", ("email", "password")),
     Route("POST", "/api/v1/auth/token", "anon", ("email", "password")),
@@ -132,6 +137,8 @@ ROUTES = [
     Route("GET", "/api/v1/complaints", "staff", ("status",)),
     Route("POST", "/api/v1/complaints/{complaint}/assign", "staff"),
     Route("POST", "/api/v1/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
+    Route("GET", "/api/v1/integration/whoami", "integration"),
+    Route("GET", "/api/v1/merchants/{store}", "integration"),
 ]
 
 # -- what is sent ------------------------------------------------------------------------
@@ -205,10 +212,12 @@ def world(app):
     from registry.accounts.models import User
 
     users = {"merchant": database.session.get(User, store.owner_id), "newcomer": make_user("merchant"),
-             "staff": make_user("staff")}
+             "staff": make_user("staff"), "admin": make_user("admin")}
+    integration, key = make_client(scopes=["bindings"])
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
-           "complaint": complaint.id}
+           "complaint": complaint.id, "client": integration.id}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
+    tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
     browsers = {}
     for who, user in users.items():  # signed in once: each sign-in hashes a password
@@ -264,7 +273,7 @@ def check(route: Route, response) -> None:
 def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
-             "complaint": "complaint_id"}
+             "complaint": "complaint_id", "client": "client_id"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):

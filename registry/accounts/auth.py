@@ -7,11 +7,13 @@ from functools import wraps
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
+from registry.accounts.models import CLIENT_KEY_PREFIX
 from registry.core.errors import Forbidden, Unauthorized, is_api_request
 from registry.core.extensions import db, login_manager
 
 # The refusal for a signed-in user of another role than a view needs.
-ROLE_REFUSALS = {"merchant": "forbidden.needs_merchant", "staff": "forbidden.needs_staff"}
+ROLE_REFUSALS = {"merchant": "forbidden.needs_merchant", "staff": "forbidden.needs_staff",
+                 "admin": "forbidden.needs_admin"}
 
 
 def init_login(app: Flask) -> None:
@@ -34,7 +36,7 @@ def _load_user_from_bearer(req):
 
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or token.strip().startswith(CLIENT_KEY_PREFIX):
         return None
     return user_for_token(token.strip())
 
@@ -47,14 +49,17 @@ def _unauthorized():
 
 
 def role_required(role: str):
-    """Require a signed-in user with `role` (401 if anonymous, 403 if another role)."""
+    """Require a signed-in user with `role` (401 if anonymous, 403 if another role).
+
+    An admin is a staff member with more rights: `staff` admits admins too.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role != role:
+            if not current_user.has_role(role):
                 raise Forbidden(ROLE_REFUSALS[role])
             return view(*args, **kwargs)
 
@@ -65,3 +70,4 @@ def role_required(role: str):
 
 merchant_required = role_required("merchant")
 staff_required = role_required("staff")
+admin_required = role_required("admin")

@@ -16,7 +16,7 @@ users_cli = AppGroup("users", help="Manage merchant and staff accounts.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user(email: str, role: str, password: str) -> None:
-    """Create an account with ROLE (staff or merchant)."""
+    """Create an account with ROLE: merchant, staff, or admin (staff who also manage clients)."""
     with unit_of_work():
         try:
             user = operations.create_user(email, password, role)

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.core.extensions import db
 from registry.core.timeutil import utcnow
 
-ROLES = ("merchant", "staff")
+# An admin is a staff member who may also manage integration clients.
+ROLES = ("merchant", "staff", "admin")
+# Bearer tokens with this prefix are integration clients' keys, which `registry.integrations`
+# authenticates: a client is not a user, so they are never looked up as users' tokens (and
+# no user's token is issued with it).
+CLIENT_KEY_PREFIX = "rk_"
 
 
 class User(UserMixin, db.Model):
@@ -32,7 +37,16 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role == "staff"
+        """Staff and admins (an admin is a staff member with more rights)."""
+        return self.role in ("staff", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def has_role(self, role: str) -> bool:
+        """Whether this account may act as `role` (`staff` includes admins)."""
+        return self.is_staff if role == "staff" else self.role == role
 
     @property
     def is_merchant(self) -> bool:

@@ -13,12 +13,13 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
+from wtforms import Form, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from registry.audit.operations import MIN_REASON
 from registry.core.forms import BaseForm
 from registry.core.timeutil import as_utc
+from registry.integrations.models import SCOPES
 
 FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kind", "status", "since",
            "until", "has_complaint")
@@ -106,6 +107,28 @@ class ResolveForm(BaseForm):
     resolution = TextAreaField(_l("Resolution"), render_kw={"rows": 3, "maxlength": 500},
                                description=_l("What you found and why you chose this action (10 characters "
                                               "or more). Kept in the audit log."))
+
+
+SCOPE_LABELS = {  # in SCOPES's order
+    "bindings": _l("bindings: pair a shopper with a store for an order"),
+    "callbacks": _l("callbacks: ask for a callback on a shopper's behalf"),
+    "merchants": _l("merchants: import and update stores"),
+    "webhooks": _l("webhooks: receive the platform's event notifications"),
+}
+assert set(SCOPE_LABELS) == set(SCOPES)  # a new scope needs its words here
+
+
+class ClientForm(BaseForm):
+    """A new integration client: its name and what its key may do (checked by the operation)."""
+    name = StringField(_l("Name"), render_kw={"maxlength": 100, "autocomplete": "off"},
+                       description=_l("The marketplace back end this key is for, e.g. “Shop A production”."))
+    scopes = SelectMultipleField(_l("Scopes"), choices=_choices(SCOPE_LABELS),
+                                 validate_choice=False, widget=widgets.ListWidget(prefix_label=False),
+                                 option_widget=widgets.CheckboxInput())
+
+
+class RevokeClientForm(BaseForm):
+    """Only the CSRF token: the "Revoke" button of one client."""
 
 
 def utc_time(value: datetime | None) -> str:

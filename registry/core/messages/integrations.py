@@ -1,0 +1,22 @@
+"""Refusals of the integration clients: marketplace back ends calling `/api/v1` with an `rk_` key.
+
+Keys as in the other catalogue modules (`code` or `code.detail`).
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+MESSAGES = {
+    # registry/integrations/auth.py: who is calling
+    "unauthorized.client_key": _l("Send an integration key: Authorization: Bearer rk_…"),
+    "unauthorized.client_key_invalid": _l("This integration key is unknown or has been revoked."),
+    "forbidden.scope": _l("This integration key does not have the '%(scope)s' scope."),
+    # registry/accounts/auth.py: the admin part of the staff console
+    "forbidden.needs_admin": _l("This needs an admin account."),
+    # registry/integrations/operations.py: creating and revoking clients
+    "invalid.scope": _l("Unknown scope '%(scope)s'; the scopes are %(values)s."),
+    "required.scope": _l("Choose at least one scope: %(values)s."),
+    "not_found.client": _l("No such integration client."),
+    "conflict.client_revoked": _l("This integration client is already revoked."),
+}

@@ -1,0 +1,60 @@
+"""`integration_clients` (who may call, with which scopes) and `integration_calls` (what they called)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.core.extensions import db
+from registry.core.timeutil import utcnow
+
+# What a key may be used for; each later endpoint asks for one (`auth.client_required`).
+SCOPES = ("bindings", "callbacks", "merchants", "webhooks")
+
+
+class IntegrationClient(db.Model):
+    """A marketplace back end. Only the SHA-256 of its key is stored (see `operations.hash_key`)."""
+
+    __tablename__ = "integration_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The first characters of the key after `rk_`, to tell keys apart in lists; not a secret.
+    key_prefix: Mapped[str] = mapped_column(String(8))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The admin who created it from the console; None from the command line.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Updated at most once a minute per client (`operations.record_call`).
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def shown_key(self) -> str:
+        """How lists show the key: `rk_AbCd1234…`."""
+        return f"rk_{self.key_prefix}…"
+
+
+class IntegrationCall(db.Model):
+    """One authenticated call of a client: who, what, when, and the answer's status.
+
+    Its own table rather than `staff_audit`, whose rows are staff actions (a non-null user)
+    shown to complaint staff; machine calls come in far greater numbers and are read by client.
+    """
+
+    __tablename__ = "integration_calls"
+    __table_args__ = (Index("ix_integration_calls_client_id_id", "client_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("integration_clients.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(8))
+    endpoint: Mapped[str] = mapped_column(String(100))  # the Flask endpoint, or the path if none matched
+    status: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
