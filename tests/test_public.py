@@ -65,3 +65,15 @@ def test_odd_queries_and_cursors_answer_a_page_not_an_error(app, client):
     assert client.get("/stores", query_string={"q": "茶" * 10_000}).status_code == 200
     assert client.get("/stores", query_string={"after": "not-a-cursor"}).status_code == 200
     assert "Tea House" in client.get("/stores", query_string={"after": "%%%"}).text
+
+
+def test_forged_cursors_answer_a_page_not_a_database_error(app, client):
+    """A cursor is base64 the visitor can forge: a NUL in its name or an id past any integer
+    column must not reach the database (PostgreSQL refuses both: a 500)."""
+    import base64
+
+    with app.app_context():
+        _store("Tea House")
+    for forged in ("A\x00|1", "A|99999999999999999999999", "A|-99999999999999999999999"):
+        cursor = base64.urlsafe_b64encode(forged.encode()).decode().rstrip("=")
+        assert client.get("/stores", query_string={"after": cursor}).status_code == 200

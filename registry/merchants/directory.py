@@ -18,6 +18,7 @@ from registry.merchants.operations import PublicProfile, public_profile
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,14 @@ def _decode(cursor: str | None) -> tuple[str, int] | None:
         return None
     try:
         name, _, merchant_id = base64.urlsafe_b64decode(cursor[:400] + "===").decode().rpartition("|")
-        return name, int(merchant_id)
+        merchant_id = int(merchant_id)
     except (ValueError, UnicodeDecodeError):
         return None
+    # A forged cursor must not reach the database with what it refuses (a 500): a NUL in the
+    # name (PostgreSQL text), an id past the column's integers.
+    if "\x00" in name or not 0 <= merchant_id <= MAX_ID:
+        return None
+    return name, merchant_id
 
 
 def _like_pattern(query: str) -> str:
