@@ -38,12 +38,25 @@ def _settings() -> tuple[int, int, int]:
             config.get("LOGIN_LOCKOUT_MAX_SECONDS", 3600))
 
 
+def _locked_row(key: str, now: datetime) -> LoginThrottle:
+    """The address's row, created without conflict (ON CONFLICT DO NOTHING) if it has none, and
+    locked until the request ends (FOR UPDATE on PostgreSQL; SQLite has one writer)."""
+    db.session.execute(dialects.insert_ignore(LoginThrottle.__table__, dialects.flavour(),
+                                              index_elements=["email_hash"])
+                       .values(email_hash=key, failures=0, last_failure_at=now))
+    return db.session.scalar(select(LoginThrottle).where(LoginThrottle.email_hash == key)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
 def refuse_if_locked(key: str, now: datetime | None = None) -> None:
     """Raise `RateLimited("login_locked")` while the address is locked; the password is not
-    even checked then, for an account or for an address without one alike."""
+    even checked then, for an account or for an address without one alike.
+
+    The address's row stays locked until the request ends, so sign-ins of one address are
+    checked one after another: however many arrive at once, no more than the limit have their
+    password checked before the lock is seen."""
     now = now or utcnow()
-    locked_until = db.session.scalar(select(LoginThrottle.locked_until)
-                                     .where(LoginThrottle.email_hash == key))
+    locked_until = _locked_row(key, now).locked_until
     if locked_until is not None and as_utc(locked_until) > now:
         raise RateLimited("login_locked", retry_after=(as_utc(locked_until) - now).total_seconds())
 
@@ -51,18 +64,13 @@ def refuse_if_locked(key: str, now: datetime | None = None) -> None:
 def record_failure(key: str, now: datetime | None = None) -> None:
     """Count a wrong password for the address, locking it once the count reaches the limit.
 
-    Concurrent failures each count: the row is created without conflict (ON CONFLICT DO
-    NOTHING) and then read locked (FOR UPDATE on PostgreSQL; SQLite has one writer).
+    Concurrent failures each count: the row is read locked (`_locked_row`).
     """
     limit, first_lock, longest_lock = _settings()
     if limit <= 0:
         return  # lockout switched off
     now = now or utcnow()
-    table = LoginThrottle.__table__
-    db.session.execute(dialects.insert_ignore(table, dialects.flavour(), index_elements=["email_hash"])
-                       .values(email_hash=key, failures=0, last_failure_at=now))
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.email_hash == key)
-                            .with_for_update().execution_options(populate_existing=True))
+    row = _locked_row(key, now)
     if row.failures and now - as_utc(row.last_failure_at) > FORGET_AFTER:
         row.failures, row.locked_until = 0, None
     row.failures += 1
