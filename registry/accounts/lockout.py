@@ -48,29 +48,28 @@ def _locked_row(key: str, now: datetime) -> LoginThrottle:
                              .with_for_update().execution_options(populate_existing=True))
 
 
-def refuse_if_locked(key: str, now: datetime | None = None) -> None:
+def refuse_if_locked(key: str, now: datetime | None = None) -> LoginThrottle:
     """Raise `RateLimited("login_locked")` while the address is locked; the password is not
-    even checked then, for an account or for an address without one alike.
+    even checked then, for an account or for an address without one alike. Otherwise the
+    address's row, for `record_failure`.
 
-    The address's row stays locked until the request ends, so sign-ins of one address are
-    checked one after another: however many arrive at once, no more than the limit have their
-    password checked before the lock is seen."""
+    The row stays locked until the request ends, so sign-ins of one address are checked one
+    after another: however many arrive at once, no more than the limit have their password
+    checked before the lock is seen."""
     now = now or utcnow()
-    locked_until = _locked_row(key, now).locked_until
-    if locked_until is not None and as_utc(locked_until) > now:
-        raise RateLimited("login_locked", retry_after=(as_utc(locked_until) - now).total_seconds())
+    row = _locked_row(key, now)
+    if row.locked_until is not None and as_utc(row.locked_until) > now:
+        raise RateLimited("login_locked", retry_after=(as_utc(row.locked_until) - now).total_seconds())
+    return row
 
 
-def record_failure(key: str, now: datetime | None = None) -> None:
-    """Count a wrong password for the address, locking it once the count reaches the limit.
-
-    Concurrent failures each count: the row is read locked (`_locked_row`).
-    """
+def record_failure(row: LoginThrottle, now: datetime | None = None) -> None:
+    """Count a wrong password on the address's row (from `refuse_if_locked`, still locked),
+    locking the address once the count reaches the limit."""
     limit, first_lock, longest_lock = _settings()
     if limit <= 0:
         return  # lockout switched off
     now = now or utcnow()
-    row = _locked_row(key, now)
     if row.failures and now - as_utc(row.last_failure_at) > FORGET_AFTER:
         row.failures, row.locked_until = 0, None
     row.failures += 1

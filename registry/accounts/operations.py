@@ -66,11 +66,11 @@ def authenticate(email: str, password: str) -> User:
     """
     email = email.strip().lower()
     key = lockout.email_key(email)
-    lockout.refuse_if_locked(key)
+    throttle = lockout.refuse_if_locked(key)
     user = db.session.scalar(select(User).where(User.email == email))
     matches = check_password_hash(user.password_hash if user else _decoy_hash(), password)
     if user is None or not user.active or not matches:
-        lockout.record_failure(key)
+        lockout.record_failure(throttle)
         raise Unauthorized("invalid_credentials", keeps_audit=True)
     lockout.clear(key)
     return user
