@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.complaints.api import bp as complaints_api
     from registry.complaints.views import bp as complaints_views
     from registry.core.extensions import csrf
+    from registry.core.urls import DatabaseId
     from registry.integrations.api import bp as integrations_api
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
@@ -121,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from registry.staff.clients import bp as staff_clients
     from registry.staff.views import bp as staff_views
 
+    # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
+    app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
                 integrations_api):
         # The JSON API authenticates by bearer token or by the session. Bearer
@@ -169,8 +172,12 @@ def register_commands(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
+    from registry.core.log_privacy import hide_phone_numbers_in_access_logs
+
     # The Twilio SDK logs every request's parameters (phone numbers among
-    # them) at INFO; personal data never goes to logs.
+    # them) at INFO, and the access log writes each request line (a staff
+    # search by phone among them); personal data never goes to logs.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    hide_phone_numbers_in_access_logs()
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select, tuple_
 from registry.callbacks.models import CallbackRequest
 from registry.calllog.models import KINDS, STATUS_RANK, CallRecord
 from registry.complaints.models import Complaint
-from registry.core.errors import InvalidInput
+from registry.core.errors import Forbidden, InvalidInput
 from registry.core.extensions import db
 from registry.core.phones import get_cipher, parse_phone
 from registry.core.timeutil import as_utc
@@ -125,9 +125,12 @@ def decode_cursor(value: object) -> tuple[datetime, int] | None:
     try:
         text = base64.urlsafe_b64decode(str(value)[:80] + "===").decode()
         moment, _, record_id = text.partition("|")
-        return as_utc(datetime.fromisoformat(moment)), int(record_id)
+        position = as_utc(datetime.fromisoformat(moment)), int(record_id)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("invalid.cursor", field="cursor") from None
+    if not 0 <= position[1] < 2**31:  # forged: no row has that id, and the column would overflow
+        raise InvalidInput("invalid.cursor", field="cursor")
+    return position
 
 
 def _complaint_exists():
@@ -144,6 +147,10 @@ def search(criteria: CallSearch, *, only_merchant_id: int | None = None):
     merchant_id = only_merchant_id if only_merchant_id is not None else criteria.merchant_id
     if only_merchant_id is not None and criteria.merchant_id not in (None, only_merchant_id):
         return [], None  # a merchant asking for another store's calls sees none
+    if only_merchant_id is not None and criteria.phone_hash:
+        # An exact match on the real number would let a store try the three hidden digits of a
+        # masked shopper number one by one until a call matched: only audited staff may.
+        raise Forbidden("forbidden.phone_filter", field="phone")
     if merchant_id is not None:
         query = query.where(CallRecord.merchant_id == merchant_id)
     if criteria.phone_hash:

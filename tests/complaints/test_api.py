@@ -1,5 +1,7 @@
 """The call log through the API: who may search, filters, paging, reveal, audit."""
 
+import base64
+
 import pytest
 
 from registry.audit.models import StaffAudit
@@ -105,6 +107,17 @@ def test_merchants_see_only_their_own_calls(client, stores):
     assert client.get(f"/api/v1/call-records/{mine.id}", headers=first_owner).status_code == 200
 
 
+def test_merchants_cannot_guess_a_masked_number_through_the_phone_filter(client, stores):
+    # The masked number hides three digits: an exact-match filter would reveal them in 1,000 tries.
+    first, _, first_owner = stores
+    make_call_record(first)  # its shopper leg is SHOPPER
+    for typed in (SHOPPER, "+8613700137001"):
+        response = client.get("/api/v1/call-records", query_string={"phone": typed}, headers=first_owner)
+        assert response.status_code == 403
+        assert (response.json["error"]["reason"], response.json["error"]["field"]) == \
+            ("forbidden.phone_filter", "phone")
+
+
 def test_shoppers_and_strangers_are_refused(client, stores):
     shopper = bearer(make_shopper_token(make_shopper()))
     assert client.get("/api/v1/call-records", headers=shopper).status_code == 403
@@ -151,4 +164,7 @@ def test_searches_and_views_are_audited_without_digits(client, staff, stores, db
 
 def test_a_forged_cursor_is_422(client, staff):
     response = client.get("/api/v1/call-records", query_string={"cursor": "not-a-cursor"}, headers=staff)
+    assert response.status_code == 422 and response.json["error"]["field"] == "cursor"
+    huge = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|99999999999999999999").decode()
+    response = client.get("/api/v1/call-records", query_string={"cursor": huge}, headers=staff)
     assert response.status_code == 422 and response.json["error"]["field"] == "cursor"

@@ -30,6 +30,7 @@ MESSAGES = {
     "forbidden.needs_merchant": _l("This needs a merchant account."),
     "forbidden.needs_staff": _l("This needs a staff account."),
     "forbidden.call_records": _l("Only staff and merchants can read call records."),
+    "forbidden.phone_filter": _l("Only complaint staff can search calls by phone number."),
     "forbidden.staff_do_not_file": _l("Staff handle complaints; they do not file them."),
     # registry/accounts
     "invalid.email": _l("Enter a valid email address."),
