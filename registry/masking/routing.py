@@ -26,12 +26,10 @@ from registry.core.phones import PhoneError, get_cipher, mask, parse_phone
 from registry.core.timeutil import as_utc, utcnow
 from registry.masking.models import Binding, ProxyNumber
 from registry.merchants.models import Merchant, MerchantNumber
+from registry.telephony.languages import WITHHELD
 
 # Twilio sends a PSTN caller ID in E.164 already; anything else is parsed.
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-# The numbers Twilio reports in place of a withheld caller ID (anonymous, restricted,
-# unknown, blocked): nobody's number, so the caller is treated as having none.
-WITHHELD = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533"})
 # A call extends its binding only when that moves the expiry by more than this share of
 # its lifetime: the expiry stays within 1% of "last call + TTL" at one write per 1% of it.
 EXTEND_STEP = 0.01

@@ -20,6 +20,9 @@ DEFAULT = "en"
 # is in one of them exactly when one of its first three digits' prefixes is in the set.
 _CHINESE_CODES = frozenset(str(country_code_for_region(region)) for region in CHINESE_REGIONS)
 _ZONE_REGIONS = get_global("zone_territories")
+# The numbers Twilio reports in place of a withheld caller ID (anonymous, restricted,
+# unknown, blocked): nobody's number, so no country's either.
+WITHHELD = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533"})
 
 
 def region_language(region: str | None) -> str:
@@ -30,7 +33,7 @@ def region_language(region: str | None) -> str:
 def number_language(e164: str | None, default: str = DEFAULT) -> str:
     """The language of the country a number (E.164) is in; `default` for no number or a
     withheld caller ID (a word, a client or SIP address)."""
-    if not e164 or not e164.startswith("+"):
+    if not e164 or not e164.startswith("+") or e164 in WITHHELD:
         return default
     digits = e164[1:4]
     if any(digits[:n] in _CHINESE_CODES for n in (1, 2, 3)):

@@ -174,7 +174,8 @@ def test_the_prompts_are_msgids_of_the_catalogue_translators_work_on(app):
 @pytest.mark.parametrize(("number", "expected"), [
     ("+8613800138000", "zh"), ("+85291234567", "zh"), ("+85366123456", "zh"), ("+886912345678", "zh"),
     ("+6581234567", "zh"), ("+447400123456", "en"), ("+12025550123", "en"), ("+8190000000", "en"),
-    ("+852", "zh"), ("anonymous", "en"), (None, "en"), ("+855", "en")])
+    ("+852", "zh"), ("anonymous", "en"), (None, "en"), ("+855", "en"),
+    ("+86282452253", "en"), ("+266696687", "en")])  # Twilio's stand-ins for a withheld caller ID
 def test_a_numbers_language_follows_its_calling_code(number, expected):
     assert languages.number_language(number) == expected
 
