@@ -7,6 +7,7 @@ from sqlalchemy import select
 from registry.audit.models import StaffAudit
 from registry.core.errors import InvalidInput, NotFound
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 
 MIN_REASON = 10
 
@@ -34,9 +35,7 @@ def reveal_call_number(staff_id: int, record_id: int, side: object, reason: obje
     reason = require_reason(reason)
     if side not in ("from", "to"):
         raise InvalidInput("invalid.reveal_side", field="side")
-    record = db.session.get(CallRecord, record_id)
-    if record is None:
-        raise NotFound("not_found.call_record")
+    record = get_or_refuse(CallRecord, record_id, "not_found.call_record")
     number = record.from_number if side == "from" else record.to_number
     if number is None:
         raise NotFound("not_found.no_number", field="side")

@@ -13,6 +13,7 @@ from registry.callbacks.models import OPEN_STATUSES, CallbackRequest
 from registry.core import messages
 from registry.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.timeutil import as_utc, utcnow
 from registry.merchants.models import Merchant, MerchantNumber
 from registry.shoppers.models import Shopper
@@ -157,9 +158,7 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
                      note: object, policy: CallbackPolicy, now: datetime | None = None) -> CallbackRequest:
     """Create a callback request, due at the first moment that suits both sides."""
     now = now or utcnow()
-    merchant = db.session.get(Merchant, merchant_id)
-    if merchant is None:
-        raise NotFound("not_found.store")
+    merchant = get_or_refuse(Merchant, merchant_id, "not_found.store")
     ensure_not_blocked(shopper)
     unavailable = unavailable_code(merchant)
     if unavailable:
@@ -186,9 +185,7 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
 def visible_request(request_id: int, *, shopper_id: int | None = None, owner_id: int | None = None,
                     staff: bool = False) -> CallbackRequest:
     """The request if the asker is its shopper, its merchant's owner or staff; else 404."""
-    request = db.session.get(CallbackRequest, request_id)
-    if request is None:
-        raise NotFound("not_found.callback")
+    request = get_or_refuse(CallbackRequest, request_id, "not_found.callback")
     if staff or (shopper_id is not None and request.shopper_id == shopper_id):
         return request
     if owner_id is not None:

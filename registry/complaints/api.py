@@ -10,8 +10,9 @@ from registry.complaints import operations as complaints
 from registry.complaints import search
 from registry.complaints.serialize import complaint
 from registry.core.api import json_body
-from registry.core.errors import Forbidden, NotFound, Unauthorized
+from registry.core.errors import Forbidden, Unauthorized
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.merchants.operations import merchant_of
 from registry.shoppers.auth import current_shopper
 
@@ -52,9 +53,8 @@ def list_call_records():
 
 def _visible_record(record_id: int) -> tuple[str, CallRecord]:
     role, who = _viewer()
-    record = db.session.get(CallRecord, record_id)
-    if record is None or (role == "merchant" and record.merchant_id != who.id):
-        raise NotFound("not_found.call_record")
+    record = get_or_refuse(CallRecord, record_id, "not_found.call_record",
+                           lambda r: role != "merchant" or r.merchant_id == who.id)
     return role, record
 
 

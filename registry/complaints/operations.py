@@ -10,6 +10,7 @@ from registry.calllog.models import CallRecord
 from registry.complaints.models import COMPLAINT_CATEGORIES, Complaint
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.timeutil import utcnow
 from registry.masking.allocation import end_binding
 from registry.masking.models import Binding
@@ -85,10 +86,7 @@ def file_by_merchant(owner_id: int, call_record_id: object, category: object, te
 
 
 def get_complaint(complaint_id: int) -> Complaint:
-    complaint = db.session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise NotFound("not_found.complaint")
-    return complaint
+    return get_or_refuse(Complaint, complaint_id, "not_found.complaint")
 
 
 def assign(complaint: Complaint, staff_id: int) -> Complaint:

@@ -28,6 +28,7 @@ from registry.complaints.search import CallSearch, decode_cursor, search
 from registry.core.errors import AppError, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.forms import BaseForm
+from registry.core.lookups import get_or_refuse
 from registry.core.pages import refuse, register_page_errors, render_form
 from registry.merchants.models import Merchant
 from registry.merchants.operations import merchant_of
@@ -79,10 +80,7 @@ def history():
 
 
 def _own_record(record_id: int, store: Merchant) -> CallRecord:
-    record = db.session.get(CallRecord, record_id)
-    if record is None or record.merchant_id != store.id:
-        raise NotFound("not_found.call")
-    return record
+    return get_or_refuse(CallRecord, record_id, "not_found.call", lambda r: r.merchant_id == store.id)
 
 
 @bp.route("/merchant/calls/<int:record_id>/complaint", methods=["GET", "POST"])

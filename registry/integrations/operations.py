@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from registry.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from registry.core.errors import Conflict, Forbidden, InvalidInput
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.text import check_text
 from registry.core.timeutil import as_utc, utcnow
 from registry.integrations.models import SCOPES, IntegrationCall, IntegrationClient
@@ -84,10 +85,7 @@ def list_clients() -> list[IntegrationClient]:
 
 
 def get_client(client_id: int) -> IntegrationClient:
-    client = db.session.get(IntegrationClient, client_id)
-    if client is None:
-        raise NotFound("not_found.client")
-    return client
+    return get_or_refuse(IntegrationClient, client_id, "not_found.client")
 
 
 def revoke_client(client_id: int) -> IntegrationClient:

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from registry.core.errors import Conflict, InvalidInput, NotFound
+from registry.core.errors import Conflict, InvalidInput
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.phones import get_cipher, parse_phone
 from registry.core.timeutil import utcnow
 from registry.merchants.hours import (
@@ -71,25 +72,17 @@ def update_merchant(merchant: Merchant, name: object, timezone: object,
 
 
 def get_merchant(merchant_id: int) -> Merchant:
-    merchant = db.session.get(Merchant, merchant_id)
-    if merchant is None:
-        raise NotFound("not_found.store")
-    return merchant
+    return get_or_refuse(Merchant, merchant_id, "not_found.store")
 
 
 def owned_merchant(merchant_id: int, owner_id: int) -> Merchant:
     """The store if `owner_id` owns it; otherwise 404, so existence is not revealed."""
-    merchant = db.session.get(Merchant, merchant_id)
-    if merchant is None or merchant.owner_id != owner_id:
-        raise NotFound("not_found.store")
-    return merchant
+    return get_or_refuse(Merchant, merchant_id, "not_found.store", lambda m: m.owner_id == owner_id)
 
 
 def owned_number(number_id: int, owner_id: int) -> MerchantNumber:
-    number = db.session.get(MerchantNumber, number_id)
-    if number is None or number.merchant.owner_id != owner_id:
-        raise NotFound("not_found.number")
-    return number
+    return get_or_refuse(MerchantNumber, number_id, "not_found.number",
+                         lambda n: n.merchant.owner_id == owner_id)
 
 
 def add_number(merchant: Merchant, raw_number: object, region: object = None,

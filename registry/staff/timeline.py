@@ -15,8 +15,8 @@ from sqlalchemy import or_, select
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.calllog.models import CallEvent, CallRecord
 from registry.complaints.models import Complaint
-from registry.core.errors import NotFound
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.phones import format_international
 from registry.core.timeutil import as_utc
 from registry.masking.models import Binding
@@ -65,9 +65,7 @@ class CallPage:
 
 def call_page(record_id: int) -> CallPage:
     """A leg with its events, its store and the complaints about it (404 if there is none)."""
-    record = db.session.get(CallRecord, record_id)
-    if record is None:
-        raise NotFound("not_found.call_record")
+    record = get_or_refuse(CallRecord, record_id, "not_found.call_record")
     merchant = db.session.get(Merchant, record.merchant_id) if record.merchant_id else None
     lines = [EventLine(e, events.describe(e, record), events.technical(e))
              for e in events_of([record.call_sid])]
@@ -127,9 +125,7 @@ def _binding_entries(binding: Binding) -> list[Entry]:
 
 def request_timeline(request_id: int) -> RequestTimeline:
     """A callback request, every attempt, leg, status event and binding, in time order."""
-    request = db.session.get(CallbackRequest, request_id)
-    if request is None:
-        raise NotFound("not_found.callback")
+    request = get_or_refuse(CallbackRequest, request_id, "not_found.callback")
     sids = {s for a in request.attempts for s in (a.merchant_call_sid, a.shopper_call_sid) if s}
     legs = list(db.session.scalars(select(CallRecord).where(or_(
         CallRecord.callback_request_id == request.id, CallRecord.call_sid.in_(sorted(sids))))

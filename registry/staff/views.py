@@ -35,6 +35,7 @@ from registry.complaints.models import COMPLAINT_STATUSES
 from registry.complaints.search import parse_search, search
 from registry.core.errors import AppError, Forbidden, InvalidInput, NotFound
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.pages import refuse, register_page_errors, render_form
 from registry.core.phones import format_international
 from registry.shoppers.auth import current_shopper
@@ -181,9 +182,7 @@ def reveal(record_id: int):
 @staff_required
 def recording(record_id: int):
     """The leg's recording, streamed from local storage; audited as a listen."""
-    record = db.session.get(CallRecord, record_id)
-    if record is None:
-        raise NotFound("not_found.call_record")
+    record = get_or_refuse(CallRecord, record_id, "not_found.call_record")
     try:
         from registry.calllog.recordings import local_path
     except ImportError:
