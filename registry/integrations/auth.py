@@ -20,6 +20,7 @@ from functools import wraps
 from flask import Flask, Response, g, request
 
 from registry.core.errors import Unauthorized
+from registry.core.extensions import db
 from registry.core.transactions import commit_now
 from registry.integrations import operations
 from registry.integrations.models import IntegrationClient
@@ -78,6 +79,10 @@ def record_client_call(response: Response) -> Response:
         return response
     endpoint = request.endpoint or request.path
     try:
+        if response.status_code >= 400:
+            # Only the log row is kept: whatever the refused view left in the session goes (rows
+            # a refusal must keep were committed by the error handler already).
+            db.session.rollback()
         operations.record_call(client, request.method, endpoint, response.status_code)
         if response.status_code >= 400:
             commit_now("a refused client call keeps its log row")

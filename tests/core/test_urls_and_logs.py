@@ -33,3 +33,12 @@ def test_the_access_log_hides_phone_numbers(app, caplog):
     line = caplog.records[-1].getMessage()
     assert "13700137000" not in line
     assert "phone=[hidden]&kind=relay" in line
+
+
+def test_gunicorns_access_log_hides_phone_numbers_in_any_case(app, caplog):
+    # gunicorn formats the whole line itself and logs it with no arguments.
+    with caplog.at_level(logging.INFO, logger="gunicorn.access"):
+        logging.getLogger("gunicorn.access").info(
+            '127.0.0.1 - - "GET /staff/calls/export?Phone=%2B8613700137000 HTTP/1.1" 200 512')
+    line = caplog.records[-1].getMessage()
+    assert "13700137000" not in line and "Phone=[hidden]" in line

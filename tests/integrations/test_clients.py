@@ -206,6 +206,24 @@ def test_a_missing_scope_is_403_and_the_refused_call_is_logged(app, client):
     assert client.get("/api/v1/test-only/merchants", headers=bearer(allowed_key)).json == {"ok": True}
 
 
+def test_a_refused_client_call_keeps_only_its_log_row(app, client):
+    # A view that changed something and then answered with a refusal (not raising): the change
+    # must not be committed along with the call's log row.
+    @client_required("bindings")
+    def half_done():
+        operations.create_client("Written by a refused call", ["bindings"])
+        return {"error": {"code": "conflict"}}, 409
+
+    app.add_url_rule("/api/v1/test-only/half-done", "test_only_half_done", half_done, methods=["POST"])
+    row, key = make_client(scopes=["bindings"])
+    row_id, row_name = row.id, row.name
+    assert client.post("/api/v1/test-only/half-done", headers=bearer(key), json={}).status_code == 409
+    database.session.remove()
+    assert database.session.scalars(sa.select(IntegrationClient.name)).all() == [row_name]
+    [call] = calls()
+    assert (call.client_id, call.status) == (row_id, 409)
+
+
 def test_the_public_merchant_profile_works_with_a_client_key(client):
     store = make_merchant()
     _row, key = make_client()
