@@ -34,8 +34,7 @@ def email_key(email: str) -> str:
 
 def _settings() -> tuple[int, int, int]:
     config = current_app.config
-    return (config.get("LOGIN_MAX_FAILURES", 5), config.get("LOGIN_LOCKOUT_SECONDS", 60),
-            config.get("LOGIN_LOCKOUT_MAX_SECONDS", 3600))
+    return config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCKOUT_SECONDS"], config["LOGIN_LOCKOUT_MAX_SECONDS"]
 
 
 def _locked_row(key: str, now: datetime) -> LoginThrottle:

@@ -13,11 +13,11 @@ from flask_login import current_user
 
 from registry.accounts.auth import admin_required
 from registry.audit.operations import audit
-from registry.core.errors import AppError, Forbidden
+from registry.core.errors import AppError
 from registry.core.pages import refuse, register_page_errors, render_form
 from registry.integrations import operations
-from registry.shoppers.auth import current_shopper
 from registry.staff.forms import ClientForm, RevokeClientForm
+from registry.staff.views import refuse_shopper_browsers
 
 bp = Blueprint("staff_clients", __name__, url_prefix="/staff/clients")
 register_page_errors(bp)
@@ -25,11 +25,7 @@ register_page_errors(bp)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@bp.before_request
-def _shoppers_are_not_staff():
-    """A browser signed in only as a shopper is refused, not sent to the staff login."""
-    if not current_user.is_authenticated and current_shopper() is not None:
-        raise Forbidden("forbidden.needs_admin")
+bp.before_request(refuse_shopper_browsers("forbidden.needs_admin"))
 
 
 def _context() -> dict:

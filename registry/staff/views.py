@@ -66,11 +66,17 @@ def _labels() -> dict:
             "words": events}
 
 
-@bp.before_request
-def _shoppers_are_not_staff():
-    """A browser signed in only as a shopper is refused, not sent to the staff login."""
-    if not current_user.is_authenticated and current_shopper() is not None:
-        raise Forbidden("forbidden.needs_staff")
+def refuse_shopper_browsers(key: str):
+    """A before-request step: a browser signed in only as a shopper is refused (`key`), not
+    sent to the staff login."""
+    def refuse():
+        if not current_user.is_authenticated and current_shopper() is not None:
+            raise Forbidden(key)
+
+    return refuse
+
+
+bp.before_request(refuse_shopper_browsers("forbidden.needs_staff"))
 
 
 def _criteria():
@@ -93,7 +99,8 @@ def dashboard():
 def verify_chain():
     """Walk the call log's hash chain now (as the daily job does), keep the result, and say it."""
     if VerifyChainForm().validate_on_submit():
-        result = run_verification()
+        # One process: a web worker must not fork a pool to walk the chain (the daily job may).
+        result = run_verification(workers=1)
         audit(current_user.id, "verify", "call_log", None,
               {"ok": result.ok, "events": result.events, "broken_at": result.broken_at})
         if result.ok:
