@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.complaints.api import bp as complaints_api
     from registry.complaints.views import bp as complaints_views
     from registry.core.extensions import csrf
+    from registry.core.openapi.views import bp as openapi_views
     from registry.core.urls import DatabaseId
     from registry.integrations.api import bp as integrations_api
     from registry.masking.webhooks import bp as twilio_webhooks
@@ -125,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
-                integrations_api):
+                integrations_api, openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken

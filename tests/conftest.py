@@ -24,6 +24,7 @@ from registry.core.config import (
     SIMULATOR_VERIFY_SERVICE_SID,
 )
 from registry.core.extensions import db as _db
+from tests.openapi_check import check_response
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -67,7 +68,8 @@ def simulator():
 
 
 class IsolatedClient(FlaskClient):
-    """A test client whose every request gets its own app context.
+    """A test client whose every request gets its own app context, and whose every JSON answer
+    from /api/v1 is checked against the OpenAPI document (`tests.openapi_check`).
 
     Tests hold an app context for factories and assertions; without this a
     request would reuse it, and so the test's database session, and see
@@ -76,7 +78,9 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        check_response(self.application, response)
+        return response
 
 
 def make_test_app(database_url: str, simulator_url: str, instance_path: Path, **overrides):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from registry.accounts.models import CLIENT_KEY_PREFIX
 from registry.core.errors import Forbidden, Unauthorized, is_api_request
 from registry.core.extensions import db, login_manager
+from registry.core.openapi import auth_required_by
 
 # The refusal for a signed-in user of another role than a view needs.
 ROLE_REFUSALS = {"merchant": "forbidden.needs_merchant", "staff": "forbidden.needs_staff",
@@ -63,7 +64,7 @@ def role_required(role: str):
                 raise Forbidden(ROLE_REFUSALS[role])
             return view(*args, **kwargs)
 
-        return wrapped
+        return auth_required_by("userToken", "session")(wrapped)
 
     return decorator
 

@@ -21,6 +21,7 @@ from flask import Flask, Response, g, request
 
 from registry.core.errors import Unauthorized
 from registry.core.extensions import db
+from registry.core.openapi import auth_required_by
 from registry.core.transactions import commit_now
 from registry.integrations import operations
 from registry.integrations.models import IntegrationClient
@@ -67,7 +68,7 @@ def client_required(scope: str | None = None):
                 operations.require_scope(client, scope)
             return view(*args, **kwargs)
 
-        return wrapped
+        return auth_required_by("clientKey")(wrapped)
 
     return decorator
 

@@ -8,6 +8,7 @@ from flask import g, request, session
 
 from registry.core.errors import Unauthorized
 from registry.core.extensions import db
+from registry.core.openapi import auth_required_by
 from registry.shoppers.models import Shopper
 
 SESSION_KEY = "shopper_id"
@@ -42,4 +43,4 @@ def shopper_required(view):
             raise Unauthorized("unauthorized.prove_phone")
         return view(*args, **kwargs)
 
-    return wrapped
+    return auth_required_by("shopperToken", "session")(wrapped)
