@@ -17,6 +17,8 @@ NUMBER_STATUSES = ("unverified", "pending", "verified", "lapsed", "suspended")
 
 class Merchant(db.Model):
     __tablename__ = "merchants"
+    # A marketplace names its stores by its own ids: unique per integration client.
+    __table_args__ = (UniqueConstraint("client_id", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -25,6 +27,9 @@ class Merchant(db.Model):
     business_hours: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The integration client that imported the store, and its id for it (`merchant_for_client`).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("integration_clients.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     numbers: Mapped[list[MerchantNumber]] = relationship(
         back_populates="merchant", order_by="MerchantNumber.id"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from registry.core.errors import Conflict, InvalidInput
+from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
 from registry.core.phones import get_cipher, parse_phone
@@ -73,6 +73,22 @@ def update_merchant(merchant: Merchant, name: object, timezone: object,
 
 def get_merchant(merchant_id: int) -> Merchant:
     return get_or_refuse(Merchant, merchant_id, "not_found.store")
+
+
+def merchant_for_client(client_id: int, merchant_id: object = None, external_id: object = None) -> Merchant:
+    """The store an integration client names by our id or by its own external id (one of them).
+
+    External ids are the client's own: another client's are unknown to it (404).
+    """
+    if (merchant_id is None) == (external_id is None):
+        raise InvalidInput("required.merchant_reference", field="merchant_id")
+    if merchant_id is not None:
+        return get_or_refuse(Merchant, merchant_id, "not_found.store")
+    merchant = db.session.scalar(select(Merchant).where(Merchant.client_id == client_id,
+                                                        Merchant.external_id == external_id))
+    if merchant is None:
+        raise NotFound("not_found.store_external_id", field="merchant_external_id")
+    return merchant
 
 
 def owned_merchant(merchant_id: int, owner_id: int) -> Merchant:
