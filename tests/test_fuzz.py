@@ -139,6 +139,8 @@ ROUTES = [
     Route("POST", "/api/v1/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/api/v1/integration/whoami", "integration"),
     Route("GET", "/api/v1/merchants/{store}", "integration"),
+    # the API's description and its reader
+    Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
 ]
 
 # -- what is sent ------------------------------------------------------------------------

@@ -1,12 +1,31 @@
 """JSON API: accounts and bearer tokens."""
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 
 from registry.accounts import operations
-from registry.core.api import json_body, text_field
 from registry.core.extensions import db, limiter
+from registry.core.openapi import ApiModel, LenientModel, Text, operation
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+
+class Credentials(LenientModel):
+    """An email and a password."""
+
+    email: Text(254)
+    password: Text(256)
+
+
+class Account(ApiModel):
+    id: int
+    email: str
+    role: str
+
+
+class Token(ApiModel):
+    """A bearer token for `Authorization: Bearer …`, and the role it acts as."""
+
+    token: str
+    role: str
 
 
 def _auth_limit() -> str:
@@ -15,21 +34,19 @@ def _auth_limit() -> str:
 
 @bp.post("/accounts")
 @limiter.limit(_auth_limit)
-def create_account():
-    body = json_body()
-    user = operations.create_user(
-        text_field(body, "email", max_length=254), text_field(body, "password", max_length=256)
-    )
+@operation(body=Credentials, responses={201: Account}, errors=(409,), tags=("accounts",))
+def create_account(body: Credentials):
+    """Create a merchant account."""
+    user = operations.create_user(body.email, body.password)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify({"id": user.id, "email": user.email, "role": user.role}), 201
+    return Account(id=user.id, email=user.email, role=user.role), 201
 
 
 @bp.post("/auth/token")
 @limiter.limit(_auth_limit)
-def create_token():
-    body = json_body()
-    user = operations.authenticate(
-        text_field(body, "email", max_length=254), text_field(body, "password", max_length=256)
-    )
-    token = operations.issue_token(user)
-    return jsonify({"token": token, "role": user.role}), 201
+@operation(body=Credentials, responses={201: Token}, errors=(401,), tags=("accounts",))
+def create_token(body: Credentials):
+    """Exchange an email and password for a bearer token."""
+    user = operations.authenticate(body.email, body.password)
+    return Token(token=operations.issue_token(user), role=user.role), 201
+

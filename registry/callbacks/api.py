@@ -1,13 +1,14 @@
 """JSON API: asking for a callback, following it, cancelling it."""
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from flask_login import current_user
 
 from registry.callbacks import operations
-from registry.callbacks.serialize import callback, iso
-from registry.core.api import json_body
+from registry.callbacks.schemas import Callback, NewCallback, Slot, Slots
+from registry.callbacks.serialize import callback
 from registry.core.errors import Unauthorized
 from registry.core.extensions import db
+from registry.core.openapi import operation
 from registry.merchants.operations import get_merchant
 from registry.shoppers.auth import current_shopper, shopper_required
 
@@ -18,30 +19,33 @@ def _policy() -> operations.CallbackPolicy:
     return operations.CallbackPolicy.from_config(current_app.config)
 
 
-def _shown(request) -> dict:
-    """The request as JSON, with `waiting_reason`: why a scheduled call waits, if it does."""
+def _shown(request) -> Callback:
+    """The request, with `waiting_reason`: why a scheduled call waits, if it does."""
     waiting = operations.request_waiting(request, _policy())
     return callback(request, waiting.code if waiting else None)
 
 
 @bp.post("/merchants/<int:merchant_id>/callbacks")
 @shopper_required
-def create(merchant_id: int):
-    body = json_body()
-    request = operations.request_callback(current_shopper(), merchant_id, body.get("when"),
-                                          body.get("order_ref"), body.get("note"), _policy())
+@operation(body=NewCallback, responses={201: Callback}, errors=(403, 409), tags=("callbacks",))
+def create(merchant_id: int, body: NewCallback):
+    """Ask the store to call the shopper back, as soon as possible or in a slot."""
+    request = operations.request_callback(current_shopper(), merchant_id, body.when,
+                                          body.order_ref, body.note, _policy())
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(_shown(request)), 201
+    return _shown(request), 201
 
 
 @bp.get("/merchants/<int:merchant_id>/callback-slots")
 @shopper_required
+@operation(responses={200: Slots}, tags=("callbacks",))
 def slots(merchant_id: int):
+    """The slots the shopper may pick, in the next days (empty, with why, when none)."""
     merchant = get_merchant(merchant_id)
     reason = operations.unavailable_reason(merchant)
     items = [] if reason else operations.offered_slots(merchant, current_shopper(), _policy())
-    return jsonify({"items": [{"start": iso(s), "end": iso(e)} for s, e in items], "next": None,
-                    "unavailable_reason": reason, "shopper_timezone": current_shopper().timezone})
+    return Slots(items=[Slot(start=s, end=e) for s, e in items], next=None,
+                 unavailable_reason=reason, shopper_timezone=current_shopper().timezone)
 
 
 def _visible(request_id: int):
@@ -55,14 +59,19 @@ def _visible(request_id: int):
 
 
 @bp.get("/callbacks/<int:request_id>")
+@operation(responses={200: Callback}, errors=(401,), tags=("callbacks",),
+           security=("shopperToken", "userToken", "session"))
 def show(request_id: int):
-    return jsonify(_shown(_visible(request_id)))
+    """A callback request: the shopper who asked, the store's owner, or staff."""
+    return _shown(_visible(request_id))
 
 
 @bp.delete("/callbacks/<int:request_id>")
 @shopper_required
+@operation(responses={200: Callback}, errors=(409,), tags=("callbacks",))
 def cancel(request_id: int):
+    """Cancel the shopper's request (while it has not been called yet)."""
     request = operations.visible_request(request_id, shopper_id=current_shopper().id)
     operations.cancel(request)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(_shown(request))
+    return _shown(request)

@@ -1,11 +1,12 @@
-"""JSON shapes of callback requests (masked numbers only)."""
+"""A callback request as its JSON model (`schemas.Callback`): its attempts, their calls, and
+who is being called now (read from the legs)."""
 
 from sqlalchemy import select
 
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
+from registry.callbacks.schemas import Attempt, Callback, CallSummary, Window
 from registry.calllog.models import CallRecord
 from registry.core.extensions import db
-from registry.core.timeutil import as_utc
 
 # What an attempt under way is doing, read from its legs: the store's phone rings or the
 # merchant hears who asks (`calling_store`); the merchant pressed 1 and the bridge dials the
@@ -14,15 +15,12 @@ CALLING_STORE, CALLING_SHOPPER, CONNECTED = "calling_store", "calling_shopper", 
 SHOPPER_RINGING = ("queued", "initiated", "ringing")
 
 
-def iso(value):
-    return as_utc(value).isoformat() if value is not None else None
-
-
-def call_summary(record: CallRecord) -> dict:
-    return {"id": record.id, "call_sid": record.call_sid, "kind": record.kind, "status": record.status,
-            "from": record.from_masked, "to": record.to_masked, "duration": record.duration_seconds,
-            "started_at": iso(record.created_at), "answered_at": iso(record.answered_at),
-            "ended_at": iso(record.ended_at)}
+def call_summary(record: CallRecord) -> CallSummary:
+    return CallSummary.model_validate({
+        "id": record.id, "call_sid": record.call_sid, "kind": record.kind, "status": record.status,
+        "from": record.from_masked, "to": record.to_masked, "duration": record.duration_seconds,
+        "started_at": record.created_at, "answered_at": record.answered_at,
+        "ended_at": record.ended_at})
 
 
 def attempt_records(attempt: CallbackAttempt) -> list[CallRecord]:
@@ -56,7 +54,7 @@ def call_phase(request: CallbackRequest, phases: list[str | None]) -> str | None
     return phases[-1] or CALLING_STORE
 
 
-def callback(request: CallbackRequest, waiting_reason: str | None = None) -> dict:
+def callback(request: CallbackRequest, waiting_reason: str | None = None) -> Callback:
     """A request with its attempts and their calls; `call_phase` says who is being called now,
     `waiting_reason` why a scheduled call waits (`operations.waiting_reason`'s code)."""
     attempts, phases = [], []
@@ -64,15 +62,13 @@ def callback(request: CallbackRequest, waiting_reason: str | None = None) -> dic
         records = attempt_records(attempt)
         phase = attempt_phase(attempt, records)
         phases.append(phase)
-        attempts.append({"number": attempt.seq, "state": attempt.state,
-                         "outcome": attempt.outcome, "phase": phase,
-                         "started_at": iso(attempt.created_at), "ended_at": iso(attempt.ended_at),
-                         "calls": [call_summary(r) for r in records]})
-    return {
-        "id": request.id, "merchant_id": request.merchant_id, "status": request.status,
-        "due_at": iso(request.due_at), "asap": request.asap,
-        "window": {"start": iso(request.window_start), "end": iso(request.window_end)},
-        "order_ref": request.order_ref, "note": request.note, "reason": request.reason,
-        "attempts": attempts, "created_at": iso(request.created_at), "ended_at": iso(request.ended_at),
-        "call_phase": call_phase(request, phases), "waiting_reason": waiting_reason,
-    }
+        attempts.append(Attempt(number=attempt.seq, state=attempt.state, outcome=attempt.outcome,
+                                phase=phase, started_at=attempt.created_at, ended_at=attempt.ended_at,
+                                calls=[call_summary(r) for r in records]))
+    return Callback(
+        id=request.id, merchant_id=request.merchant_id, status=request.status, due_at=request.due_at,
+        asap=request.asap, window=Window(start=request.window_start, end=request.window_end),
+        order_ref=request.order_ref, note=request.note, reason=request.reason, attempts=attempts,
+        created_at=request.created_at, ended_at=request.ended_at,
+        call_phase=call_phase(request, phases), waiting_reason=waiting_reason,
+    )

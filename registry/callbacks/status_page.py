@@ -92,7 +92,7 @@ def status_view(request, zone: str, waiting=None, call_hours: str = "08:00-21:00
                 now=None) -> StatusView:
     """The status page's content for `request`, times in `zone` (the shopper's); `waiting`
     is `operations.request_waiting`'s answer for it."""
-    data = serialize.callback(request)
+    data = serialize.callback(request).model_dump(mode="json", by_alias=True)
     phase = data["call_phase"]
     last = request.attempts[-1] if request.attempts else None
     return StatusView(

@@ -1,22 +1,33 @@
 """JSON API: the call log (staff, or a merchant for its own calls) and complaints."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from registry.audit.operations import audit, reveal_call_number
 from registry.calllog.models import CallRecord
-from registry.calllog.serialize import call_record, call_record_detail
+from registry.calllog.schemas import CallRecordDetail, CallRecordSummary
 from registry.complaints import operations as complaints
 from registry.complaints import search
-from registry.complaints.serialize import complaint
-from registry.core.api import json_body
+from registry.complaints.schemas import (
+    CallSearchQuery,
+    ComplaintFilter,
+    ComplaintShown,
+    NewComplaint,
+    Resolution,
+    RevealedNumber,
+    RevealRequest,
+)
 from registry.core.errors import Forbidden, Unauthorized
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
+from registry.core.openapi import Page, operation
 from registry.merchants.operations import merchant_of
 from registry.shoppers.auth import current_shopper
 
 bp = Blueprint("complaints_api", __name__, url_prefix="/api/v1")
+# Who may call these: each view decides from the caller's role (`_viewer`).
+ANYONE_SIGNED_IN = ("userToken", "shopperToken", "session")
+STAFF_OR_MERCHANT = ("userToken", "session")
 
 
 def _viewer():
@@ -41,14 +52,17 @@ def _staff():
 
 
 @bp.get("/call-records")
-def list_call_records():
+@operation(query=CallSearchQuery, responses={200: Page[CallRecordSummary]}, errors=(401, 403),
+           security=STAFF_OR_MERCHANT, tags=("call log",))
+def list_call_records(query: CallSearchQuery):
+    """Search the call log, newest first: staff every call (by phone too), a merchant its own."""
     role, who = _viewer()
     criteria = search.parse_search(request.args, current_app.config["DEFAULT_REGION"],
                                    current_app.config["API_MAX_PER_PAGE"])
     rows, cursor = search.search(criteria, only_merchant_id=who.id if role == "merchant" else None)
     if role == "staff":
         audit(who.id, "search", None, None, criteria.described())
-    return jsonify({"items": [call_record(r) for r in rows], "next": cursor})
+    return Page[CallRecordSummary](items=[CallRecordSummary.of(r) for r in rows], next=cursor)
 
 
 def _visible_record(record_id: int) -> tuple[str, CallRecord]:
@@ -59,43 +73,51 @@ def _visible_record(record_id: int) -> tuple[str, CallRecord]:
 
 
 @bp.get("/call-records/<int:record_id>")
+@operation(responses={200: CallRecordDetail}, errors=(401, 403), security=STAFF_OR_MERCHANT,
+           tags=("call log",))
 def show_call_record(record_id: int):
+    """A call leg with its hash-chained events."""
     role, record = _visible_record(record_id)
     if role == "staff":
         audit(current_user.id, "view", f"call_record:{record.id}")
-    return jsonify(call_record_detail(record))
+    return CallRecordDetail.of(record)
 
 
 @bp.post("/call-records/<int:record_id>/reveal")
-def reveal(record_id: int):
+@operation(body=RevealRequest, responses={200: RevealedNumber}, errors=(401, 403),
+           security=STAFF_OR_MERCHANT, tags=("call log",))
+def reveal(record_id: int, body: RevealRequest):
+    """A leg's real number, for complaint staff, with a reason that is audited."""
     staff = _staff()
-    body = json_body()
-    number = reveal_call_number(staff.id, record_id, body.get("side"), body.get("reason"))
-    return jsonify({"number": number})
+    return RevealedNumber(number=reveal_call_number(staff.id, record_id, body.side, body.reason))
 
 
 @bp.post("/complaints")
-def file_complaint():
-    body = json_body()
+@operation(body=NewComplaint, responses={201: ComplaintShown}, errors=(401, 403, 404, 409),
+           security=ANYONE_SIGNED_IN, tags=("complaints",))
+def file_complaint(body: NewComplaint):
+    """File a complaint about a call (a shopper or a merchant who took part in it)."""
     shopper = current_shopper()
     if shopper is not None:
-        item = complaints.file_by_shopper(shopper, body.get("call_record_id"),
-                                          body.get("callback_request_id"), body.get("category"),
-                                          body.get("text"))
+        item = complaints.file_by_shopper(shopper, body.call_record_id, body.callback_request_id,
+                                          body.category, body.text)
     elif current_user.is_authenticated and current_user.is_merchant:
-        item = complaints.file_by_merchant(current_user.id, body.get("call_record_id"),
-                                           body.get("category"), body.get("text"))
+        item = complaints.file_by_merchant(current_user.id, body.call_record_id, body.category,
+                                           body.text)
     elif current_user.is_authenticated:
         raise Forbidden("forbidden.staff_do_not_file")
     else:
         raise Unauthorized("unauthorized.sign_in_or_prove")
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(complaint(item)), 201
+    return ComplaintShown.of(item), 201
 
 
 @bp.get("/complaints")
-def list_complaints():
-    status = request.args.get("status") or None
+@operation(query=ComplaintFilter, responses={200: Page[ComplaintShown]}, errors=(401,),
+           security=ANYONE_SIGNED_IN, tags=("complaints",))
+def list_complaints(query: ComplaintFilter):
+    """Complaints the caller may see (staff all, a merchant its store's, a shopper their own)."""
+    status = query.status or None
     shopper = current_shopper()
     if current_user.is_authenticated and current_user.is_staff:
         items = complaints.complaints_for(staff=True, status=status)
@@ -106,22 +128,27 @@ def list_complaints():
         items = complaints.complaints_for(shopper_id=shopper.id, status=status)
     else:
         raise Unauthorized("unauthorized.sign_in_or_prove")
-    return jsonify({"items": [complaint(c) for c in items], "next": None})
+    return Page[ComplaintShown](items=[ComplaintShown.of(c) for c in items], next=None)
 
 
 @bp.post("/complaints/<int:complaint_id>/assign")
+@operation(responses={200: ComplaintShown}, errors=(401, 403, 409), security=STAFF_OR_MERCHANT,
+           tags=("complaints",))
 def assign_complaint(complaint_id: int):
+    """Take a complaint (complaint staff)."""
     staff = _staff()
     item = complaints.assign(complaints.get_complaint(complaint_id), staff.id)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(complaint(item))
+    return ComplaintShown.of(item)
 
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
-def resolve_complaint(complaint_id: int):
+@operation(body=Resolution, responses={200: ComplaintShown}, errors=(401, 403, 409),
+           security=STAFF_OR_MERCHANT, tags=("complaints",))
+def resolve_complaint(complaint_id: int, body: Resolution):
+    """Close a complaint with an action against the merchant or shopper (complaint staff)."""
     staff = _staff()
-    body = json_body()
-    item = complaints.resolve(complaints.get_complaint(complaint_id), staff.id, body.get("action"),
-                              body.get("resolution"))
+    item = complaints.resolve(complaints.get_complaint(complaint_id), staff.id, body.action,
+                              body.resolution)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(complaint(item))
+    return ComplaintShown.of(item)

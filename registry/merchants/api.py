@@ -1,13 +1,21 @@
 """JSON API: stores, their numbers, and number verification."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from registry.accounts.auth import merchant_required
-from registry.core.api import json_body, text_field
 from registry.core.extensions import db
+from registry.core.openapi import Page, operation
 from registry.merchants import operations
-from registry.merchants.serialize import number_for_owner, profile
+from registry.merchants.schemas import (
+    CodeCheck,
+    NewNumber,
+    NewStore,
+    NumberForOwner,
+    SendCode,
+    StoreProfile,
+    VerificationStarted,
+)
 from registry.telephony import get_gateway
 from registry.verification.policy import Requester, VerificationPolicy
 
@@ -24,66 +32,62 @@ def policy() -> VerificationPolicy:
 
 @bp.post("/merchants")
 @merchant_required
-def create_merchant():
-    body = json_body()
-    merchant = operations.create_merchant(
-        current_user.id, body.get("name"), body.get("timezone"), body.get("business_hours")
-    )
+@operation(body=NewStore, responses={201: StoreProfile}, errors=(409,), tags=("merchants",))
+def create_merchant(body: NewStore):
+    """Create the signed-in merchant's store."""
+    merchant = operations.create_merchant(current_user.id, body.name, body.timezone, body.business_hours)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(profile(operations.public_profile(merchant))), 201
+    return StoreProfile.of(operations.public_profile(merchant)), 201
 
 
 @bp.get("/merchants/<int:merchant_id>")
+@operation(responses={200: StoreProfile}, tags=("merchants",))
 def show_merchant(merchant_id: int):
-    merchant = operations.get_merchant(merchant_id)
-    return jsonify(profile(operations.public_profile(merchant)))
+    """A store's public profile (anyone may read it; never a real number)."""
+    return StoreProfile.of(operations.public_profile(operations.get_merchant(merchant_id)))
 
 
 @bp.post("/merchants/<int:merchant_id>/numbers")
 @merchant_required
-def add_number(merchant_id: int):
-    body = json_body()
+@operation(body=NewNumber, responses={201: NumberForOwner}, errors=(409,), tags=("merchants",))
+def add_number(merchant_id: int, body: NewNumber):
+    """Add a contact number to the store, unverified."""
     merchant = operations.owned_merchant(merchant_id, current_user.id)
-    number = operations.add_number(
-        merchant, body.get("number"), body.get("region"), text_field(body, "label", required=False),
-        default_region=current_app.config["DEFAULT_REGION"],
-    )
+    number = operations.add_number(merchant, body.number, body.region, body.label,
+                                   default_region=current_app.config["DEFAULT_REGION"])
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(number_for_owner(number)), 201
+    return NumberForOwner.of(number), 201
 
 
 @bp.get("/merchants/<int:merchant_id>/numbers")
 @merchant_required
+@operation(responses={200: Page[NumberForOwner]}, tags=("merchants",))
 def list_numbers(merchant_id: int):
+    """The store's numbers, in full, with their status (its owner only)."""
     merchant = operations.owned_merchant(merchant_id, current_user.id)
-    return jsonify({"items": [number_for_owner(n) for n in merchant.numbers], "next": None})
+    return Page[NumberForOwner](items=[NumberForOwner.of(n) for n in merchant.numbers], next=None)
 
 
 @bp.post("/numbers/<int:number_id>/verification")
 @merchant_required
-def send_code(number_id: int):
-    body = json_body() if request.content_length else {}
+@operation(body=SendCode, responses={202: VerificationStarted}, errors=(409,), tags=("merchants",))
+def send_code(number_id: int, body: SendCode):
+    """Send a code to the number (by SMS, or a voice call for a landline)."""
     number = operations.owned_number(number_id, current_user.id)
-    sent = operations.start_verification(
-        get_gateway(), number, body.get("channel"), requester(), policy()
-    )
+    sent = operations.start_verification(get_gateway(), number, body.channel, requester(), policy())
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify({
-        "status": number.status,
-        "channel": sent.channel,
-        "resend_after_seconds": sent.resend_after_seconds,
-        "expires_in_seconds": sent.expires_in_seconds,
-    }), 202
+    return VerificationStarted(status=number.status, channel=sent.channel,
+                               resend_after_seconds=sent.resend_after_seconds,
+                               expires_in_seconds=sent.expires_in_seconds), 202
 
 
 @bp.post("/numbers/<int:number_id>/verification/check")
 @merchant_required
-def check_code(number_id: int):
-    body = json_body()
+@operation(body=CodeCheck, responses={200: NumberForOwner}, errors=(409,), tags=("merchants",))
+def check_code(number_id: int, body: CodeCheck):
+    """Check the code the number received; the number is verified on success."""
     number = operations.owned_number(number_id, current_user.id)
-    operations.confirm_verification(
-        get_gateway(), number, body.get("code"), requester(), policy(),
-        current_app.config["VERIFICATION_LAPSE_DAYS"],
-    )
+    operations.confirm_verification(get_gateway(), number, body.code, requester(), policy(),
+                                    current_app.config["VERIFICATION_LAPSE_DAYS"])
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify(number_for_owner(number))
+    return NumberForOwner.of(number)

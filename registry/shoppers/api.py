@@ -1,14 +1,46 @@
 """JSON API: a shopper proves their number and gets a token."""
 
-from flask import Blueprint, current_app, jsonify, request
+from typing import Literal
 
-from registry.core.api import json_body
+from flask import Blueprint, current_app, request
+
 from registry.core.extensions import db
+from registry.core.openapi import ApiModel, CodeText, LenientModel, PhoneText, operation
 from registry.shoppers import operations
 from registry.telephony import get_gateway
 from registry.verification.policy import Requester, VerificationPolicy
 
 bp = Blueprint("shoppers_api", __name__, url_prefix="/api/v1/shopper")
+
+
+class CodeRequest(LenientModel):
+    phone: PhoneText
+
+
+class CodeSent(ApiModel):
+    status: Literal["pending"]
+    channel: str
+    resend_after_seconds: int
+
+
+class CodeCheck(LenientModel):
+    phone: PhoneText
+    code: CodeText
+
+
+class ShopperSeen(ApiModel):
+    """The shopper, as they see themselves (the number masked)."""
+
+    id: int
+    phone: str
+    timezone: str
+
+
+class ShopperToken(ApiModel):
+    """A shopper token for `Authorization: Bearer …`."""
+
+    token: str
+    shopper: ShopperSeen
 
 
 def _context():
@@ -17,20 +49,21 @@ def _context():
 
 
 @bp.post("/verification")
-def send_code():
-    body = json_body()
+@operation(body=CodeRequest, responses={202: CodeSent}, errors=(409,), tags=("shoppers",))
+def send_code(body: CodeRequest):
+    """Send a code to the shopper's phone."""
     gateway, requester, policy, region = _context()
-    channel = operations.start_verification(gateway, body.get("phone"), requester, policy, region)
-    return jsonify({"status": "pending", "channel": channel,
-                    "resend_after_seconds": policy.resend_seconds}), 202
+    channel = operations.start_verification(gateway, body.phone, requester, policy, region)
+    return CodeSent(status="pending", channel=channel, resend_after_seconds=policy.resend_seconds), 202
 
 
 @bp.post("/verification/check")
-def check_code():
-    body = json_body()
+@operation(body=CodeCheck, responses={200: ShopperToken}, errors=(409,), tags=("shoppers",))
+def check_code(body: CodeCheck):
+    """Check the code; the answer carries the shopper's token."""
     gateway, requester, policy, region = _context()
-    shopper, token = operations.confirm_verification(gateway, body.get("phone"), body.get("code"),
+    shopper, token = operations.confirm_verification(gateway, body.phone, body.code,
                                                      requester, policy, region)
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
-    return jsonify({"token": token, "shopper": {"id": shopper.id, "phone": shopper.masked,
-                                                "timezone": shopper.timezone}})
+    return ShopperToken(token=token, shopper=ShopperSeen(id=shopper.id, phone=shopper.masked,
+                                                         timezone=shopper.timezone))

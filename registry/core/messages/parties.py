@@ -35,7 +35,8 @@ MESSAGES = {
     "store_exists": _l("This account already has a store."),
     "not_found.store": _l("No such store."),
     "not_found.store_external_id": _l("No store of yours has that external id."),
-    "required.merchant_reference": _l("Name the store by 'merchant_id' or by 'merchant_external_id' (one of them)."),
+    "required.merchant_reference": _l(
+        "Name the store by 'merchant_id' or by 'merchant_external_id' (one of them)."),
     "not_found.number": _l("No such number."),
     "invalid.region": _l("The region is a two-letter country code such as CN."),
     "invalid.label": _l("The label is text of at most %(limit)s characters."),

@@ -11,7 +11,17 @@ the product's error catalogue (so refusals are translated in one place, like
 every other), and its JSON Schema (2020-12) is what OpenAPI 3.1 uses as is.
 """
 
-from registry.core.openapi.models import ApiModel, Page
+from registry.core.openapi.models import (
+    ApiModel,
+    CodeText,
+    LenientModel,
+    Page,
+    PhoneText,
+    Text,
+    Timestamp,
+    checked_by_operation,
+)
 from registry.core.openapi.operation import auth_required_by, operation
 
-__all__ = ["ApiModel", "Page", "auth_required_by", "operation"]
+__all__ = ["ApiModel", "CodeText", "LenientModel", "Page", "PhoneText", "Text", "Timestamp",
+           "auth_required_by", "checked_by_operation", "operation"]

@@ -27,10 +27,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from registry.core.api import json_body
 from registry.core.openapi.refusals import refusal
 
-# Every operation may answer these (a rate limit, the database gone), and one that reads a body
-# or a query string these (malformed JSON, a field refused).
-COMMON_ERRORS = (429, 503)
-INPUT_ERRORS = (400, 422)
+# Every operation may answer these (a query string with control characters, an unknown or
+# revoked `rk_` key, a rate limit, the database gone), and one that reads a body these (too
+# large, not JSON).
+COMMON_ERRORS = (400, 401, 422, 429, 503)
+BODY_ERRORS = (413, 415)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def operation(*, body: Any = None, query: type[BaseModel] | None = None,
                              summary.strip() or None, description.strip() or None,
                              dict(extra_body_types or {}), dict(headers or {}), parse_body)
         body_adapter = TypeAdapter(body) if body is not None else None
+        needs_body = not (isinstance(body, type) and issubclass(body, BaseModel)
+                          and not any(f.is_required() for f in body.model_fields.values()))
         response_adapters = {status: TypeAdapter(model) for status, model in responses.items()
                              if model is not None}
         default_status = next(iter(responses))
@@ -82,7 +85,8 @@ def operation(*, body: Any = None, query: type[BaseModel] | None = None,
             if query is not None:
                 kwargs["query"] = _validated(query, request.args.to_dict(), ())
             if body_adapter is not None and parse_body:
-                kwargs["body"] = _validated(body_adapter, json_body(), ())
+                sent = json_body() if request.content_length or needs_body else {}
+                kwargs["body"] = _validated(body_adapter, sent, ())
             result = view(*args, **kwargs)
             return _answer(result, default_status, response_adapters)
 
@@ -128,6 +132,6 @@ def _answer(result, default_status: int, adapters: dict[int, TypeAdapter]):
         raise LookupError(f"the view answered {status}, which its @operation does not declare")
     if not isinstance(result, BaseModel):
         result = adapter.validate_python(result)
-    response = jsonify(adapter.dump_python(result, mode="json"))
+    response = jsonify(adapter.dump_python(result, mode="json", by_alias=True))
     response.status_code = status
     return response

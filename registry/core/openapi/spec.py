@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from registry.core.openapi.models import ErrorBody
-from registry.core.openapi.operation import COMMON_ERRORS, INPUT_ERRORS, Operation
+from registry.core.openapi.operation import BODY_ERRORS, COMMON_ERRORS, Operation
 from registry.core.urls import LARGEST_ID
 
 API_PREFIX = "/api/v1"
@@ -124,8 +124,8 @@ def _operation_object(rule, declared: Operation, security: tuple[str, ...],
             answer["content"] = {"application/json": {"schema": components.schema_of(model, "serialization")}}
         operation["responses"][str(status)] = answer
     statuses = set(COMMON_ERRORS) | set(declared.errors) | (set(_AUTH_ERRORS) if security else set())
-    if declared.body is not None or declared.query is not None or declared.extra_body_types:
-        statuses |= set(INPUT_ERRORS)
+    if declared.body is not None or declared.extra_body_types:
+        statuses |= set(BODY_ERRORS)
     if rule.arguments:
         statuses.add(404)
     for status in sorted(statuses):
