@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.extensions import db
@@ -58,3 +59,31 @@ class IntegrationCall(db.Model):
     endpoint: Mapped[str] = mapped_column(String(100))  # the Flask endpoint, or the path if none matched
     status: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` a client sent with a POST (`integrations.idempotency`), kept at least
+    `IDEMPOTENCY_KEY_TTL_HOURS` hours.
+
+    While its request runs the row is *held*: `status` is null and `lease` is the running request's
+    token (`locked_at` when it took it). Once the request has succeeded, `status` and `body` are its
+    answer, stored in the request's own transaction, and are replayed to the same request again.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),
+                      Index("ix_idempotency_keys_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("integration_clients.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(255))  # for the reader; the fingerprint is what is compared
+    # SHA-256 of the method, the path with its query string and the SHA-256 of the body.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    lease: Mapped[str | None] = mapped_column(String(32))
+    locked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[int | None]
+    body: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)  # null: no body
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,6 @@ every other), and its JSON Schema (2020-12) is what OpenAPI 3.1 uses as is.
 """
 
 from registry.core.openapi.models import ApiModel, Page
-from registry.core.openapi.operation import auth_required_by, operation
+from registry.core.openapi.operation import auth_required_by, documents, operation
 
-__all__ = ["ApiModel", "Page", "auth_required_by", "operation"]
+__all__ = ["ApiModel", "Page", "auth_required_by", "documents", "operation"]
