@@ -18,7 +18,8 @@ depends_on = None
 
 def upgrade():
     # One row per (client, key): held (lease set, status null) while its request runs, then the
-    # answer replayed to a retry. Swept by the scheduler after IDEMPOTENCY_KEY_TTL_HOURS.
+    # answer replayed to a retry (encrypted with DATA_KEY; the fingerprint is a keyed hash). Swept by
+    # the scheduler after IDEMPOTENCY_KEY_TTL_HOURS.
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -29,7 +30,7 @@ def upgrade():
     sa.Column('lease', sa.String(length=32), nullable=True),
     sa.Column('locked_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Integer(), nullable=True),
-    sa.Column('body', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['client_id'], ['integration_clients.id'], name=op.f('fk_idempotency_keys_client_id_integration_clients'), ondelete='CASCADE'),

@@ -13,6 +13,10 @@ The header is optional: without it, or from a caller that is not an integration 
 view runs as it always has. The rules are in `idempotency_keys`; the document shows the header
 and the refusals on every operation so marked (`core.openapi.documents`).
 
+The body is read (and hashed) before the view runs, within `request.max_content_length`: a view
+that takes bodies larger than `MAX_CONTENT_LENGTH` (an import) must raise that limit before
+this decorator runs (in a `before_request` of its blueprint, or a decorator above this one).
+
 How it fits the one commit per request (`core.transactions`): the key is held (inserted) and
 committed *before* the work runs, so that a retry sent meanwhile finds it and is told 409
 rather than running the work too; the answer is stored in the request's own transaction, so
@@ -31,7 +35,7 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, request
 
 from registry.core.extensions import db
 from registry.core.openapi import documents
@@ -60,7 +64,7 @@ def idempotent(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         client = current_client()
-        value = request.headers.get(HEADER)
+        value = request.headers.get(HEADER)  # sent twice, WSGI has joined them: "a, b"
         if client is None or value is None:
             return view(*args, **kwargs)
         key = keys.check_key(value)
@@ -77,7 +81,7 @@ def idempotent(view):
         g.idempotency_hold = outcome
         response = current_app.make_response(view(*args, **kwargs))
         if response.status_code < 400 and _remembered(response):
-            if not keys.complete(outcome, response.status_code, _body(response)):
+            if not keys.complete(outcome, response.status_code, response.get_data() or None):
                 raise keys.InProgress()  # the hold was taken over: this request's work must not stay
         return response
 
@@ -89,14 +93,12 @@ def _remembered(response: Response) -> bool:
     return response.is_json or not response.get_data()
 
 
-def _body(response: Response):
-    return response.get_json() if response.is_json else None
-
-
 def replay(answer: keys.Answered) -> Response:
-    """The stored answer again, marked as a replay."""
-    response = jsonify(answer.body) if answer.body is not None else Response()
-    response.status_code = answer.status
+    """The stored answer again, byte for byte, marked as a replay."""
+    if answer.body is None:
+        response = Response(status=answer.status)
+    else:
+        response = Response(answer.body, status=answer.status, mimetype="application/json")
     response.headers[REPLAYED_HEADER] = "true"
     return response
 

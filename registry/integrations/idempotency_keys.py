@@ -2,7 +2,9 @@
 
 A client's POST may carry `Idempotency-Key` (`integrations.idempotency` reads it). Keys are the
 client's own: two clients may use the same one. A key names one request, told by its
-*fingerprint* (the method, the path with its query string, and the SHA-256 of the body's bytes):
+*fingerprint* (the method, the path with its query string, and the SHA-256 of the body's bytes,
+hashed with a key from `DATA_KEY`, since a body holds a phone number). The answer kept is
+encrypted with `DATA_KEY`, as phone numbers are: it may hold what only its client may see.
 
 - a new key is *held* (a row with a random `lease` and no `status`) before the request's work
   runs; once the work has succeeded, the answer is stored in the same transaction and the hold
@@ -23,13 +25,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select, update
 
 from registry.core.dialects import flavour, insert_ignore
 from registry.core.errors import BadRequest, Conflict, InvalidInput
 from registry.core.extensions import db
+from registry.core.phones import get_cipher
 from registry.core.timeutil import as_utc, utcnow
 from registry.integrations.models import IdempotencyKey
 
@@ -62,10 +64,10 @@ class Held:
 
 @dataclass(frozen=True)
 class Answered:
-    """The key's request already ran: its answer, to replay."""
+    """The key's request already ran: its answer, to replay (the JSON's bytes; None for none)."""
 
     status: int
-    body: Any
+    body: bytes | None
 
 
 def check_key(value: str) -> str:
@@ -76,9 +78,12 @@ def check_key(value: str) -> str:
 
 
 def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
-    """What makes two requests "the same": method, path and query string, and the body's bytes."""
-    target = f"{method.upper()} {path}".encode("utf-8", "replace") + b"?" + query
-    return hashlib.sha256(target + b"\n" + hashlib.sha256(body).hexdigest().encode()).hexdigest()
+    """What makes two requests "the same": method, path and query string, and the body's bytes.
+
+    Keyed (`DATA_KEY`, as phone numbers' lookup hashes are): a body holds a shopper's number.
+    """
+    target = f"{method.upper()} {path}?{query.decode('latin-1')}"
+    return get_cipher().lookup_hash(f"{target}\n{hashlib.sha256(body).hexdigest()}")
 
 
 def cutoff(ttl_hours: int, now: datetime) -> datetime:
@@ -116,7 +121,7 @@ def claim(client_id: int, key: str, method: str, path: str, print_: str, *, ttl_
         if row.fingerprint != print_:
             raise InvalidInput("idempotency.key_reused", field=HEADER)
         if row.status is not None:
-            return Answered(row.status, row.body)
+            return Answered(row.status, _opened(row.body))
         if as_utc(row.locked_at) <= now - timedelta(seconds=lease_seconds) and _take_over(row, lease, now):
             return Held(row.id, lease)
         raise InProgress()
@@ -131,13 +136,18 @@ def _take_over(row, lease: str, now: datetime) -> bool:
     return taken.rowcount == 1
 
 
-def complete(held: Held, status: int, body: Any, now: datetime | None = None) -> bool:
-    """Store the held request's answer, in its own transaction; False if its hold was taken over
-    meanwhile (the request must then fail, so that its work is not stored)."""
+def complete(held: Held, status: int, body: bytes | None, now: datetime | None = None) -> bool:
+    """Store the held request's answer (its JSON's bytes, or None), in its own transaction; False
+    if its hold was taken over meanwhile (the request must then fail, so its work is not stored)."""
+    sealed = get_cipher().encrypt(body.decode("utf-8")) if body else None
     stored = db.session.execute(
         update(_TABLE).where(_TABLE.c.id == held.id, _TABLE.c.lease == held.lease, _TABLE.c.status.is_(None))
-        .values(status=status, body=body, lease=None, completed_at=now or utcnow()))
+        .values(status=status, body=sealed, lease=None, completed_at=now or utcnow()))
     return stored.rowcount == 1
+
+
+def _opened(sealed: str | None) -> bytes | None:
+    return get_cipher().decrypt(sealed).encode("utf-8") if sealed else None
 
 
 def release(held: Held) -> bool:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.extensions import db
@@ -68,6 +67,7 @@ class IdempotencyKey(db.Model):
     While its request runs the row is *held*: `status` is null and `lease` is the running request's
     token (`locked_at` when it took it). Once the request has succeeded, `status` and `body` are its
     answer, stored in the request's own transaction, and are replayed to the same request again.
+    Rows are read and written by `idempotency_keys` only.
     """
 
     __tablename__ = "idempotency_keys"
@@ -79,11 +79,14 @@ class IdempotencyKey(db.Model):
     key: Mapped[str] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(255))  # for the reader; the fingerprint is what is compared
-    # SHA-256 of the method, the path with its query string and the SHA-256 of the body.
+    # Keyed hash (`DATA_KEY`) of the method, the path with its query string and the SHA-256 of the
+    # body: a body holds a phone number, which a plain hash would let anyone with the table guess.
     fingerprint: Mapped[str] = mapped_column(String(64))
     lease: Mapped[str | None] = mapped_column(String(32))
     locked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[int | None]
-    body: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)  # null: no body
+    # The answer's JSON, encrypted with `DATA_KEY` as phone numbers are: it may hold what only its
+    # client may see (a number in full, a set-password link). Null: no body (a 204).
+    body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -8,6 +8,8 @@ integration client named by the body (a row to count) and answers 201 with its i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from datetime import timedelta
 
@@ -15,11 +17,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 from flask import request
+from openapi_spec_validator import validate
 
 from registry.core.errors import Conflict
 from registry.core.extensions import db as database
 from registry.core.openapi import ApiModel, operation
 from registry.core.openapi.spec import build_document
+from registry.core.phones import get_cipher
 from registry.core.timeutil import utcnow
 from registry.integrations import idempotency_keys as keys
 from registry.integrations import operations
@@ -109,7 +113,10 @@ def test_the_same_key_and_body_replay_the_first_answer_and_do_nothing_again(clie
         assert again.headers["Idempotent-Replayed"] == "true"
     assert things() == 1
     [row] = stored_keys()
-    assert (row.status, row.body, row.lease, row.method, row.path) == (201, first.json, None, "POST", THINGS)
+    assert (row.status, row.lease, row.method, row.path) == (201, None, "POST", THINGS)
+    # The answer is kept encrypted, as phone numbers are; the fingerprint is a keyed hash.
+    assert "Thing" not in row.body and json.loads(get_cipher().decrypt(row.body)) == first.json
+    assert row.fingerprint != hashlib.sha256(b'{"name": "Thing"}').hexdigest()
 
 
 def test_without_the_header_every_post_runs(client, things, key):
@@ -286,10 +293,10 @@ def test_two_claims_at_once_hold_the_key_once(app, db, key):
     with pytest.raises(keys.InProgress):
         keys.claim(client_id, "k", "POST", THINGS, print_, ttl_hours=24, lease_seconds=300)
     db.session.rollback()
-    assert keys.complete(held, 201, {"id": 1})
+    assert keys.complete(held, 201, b'{"id": 1}')
     db.session.commit()
     assert keys.claim(client_id, "k", "POST", THINGS, print_, ttl_hours=24, lease_seconds=300) == \
-        keys.Answered(201, {"id": 1})
+        keys.Answered(201, b'{"id": 1}')
     assert not keys.release(held)  # a completed key stays
 
 
@@ -319,7 +326,8 @@ def test_an_expired_key_not_yet_swept_is_a_new_request(client, things, key):
     _age_keys(25)
     again = post(client, key, {"name": "Another thing"}, "old")  # not 422: the key was forgotten
     assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
-    assert [k.body for k in stored_keys()] == [again.json] and again.json != first.json
+    assert [json.loads(get_cipher().decrypt(k.body)) for k in stored_keys()] == [again.json]
+    assert again.json != first.json
 
 
 def test_the_retention_is_never_below_24_hours(app, client, things, key):
@@ -362,5 +370,6 @@ def test_the_openapi_document_shows_the_header_and_its_refusals(app):
     assert header["schema"]["maxLength"] == 255
     assert {"400", "409", "422"} <= set(post_op["responses"])
     assert post_op["security"] == [{"clientKey": []}]
+    validate(document)  # openapi-spec-validator: the header's schema is valid OpenAPI 3.1
     whoami = document["paths"]["/api/v1/integration/whoami"]["get"]
     assert not [p for p in whoami["parameters"] if p["in"] == "header"]
