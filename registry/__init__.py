@@ -84,8 +84,10 @@ def register_client_auth(app: Flask) -> None:
     """Integration clients' `rk_` keys on the JSON API, and the log of their calls (after the
     unit of work, so that a call's log row is committed with it: see `integrations.auth`)."""
     from registry.integrations.auth import init_client_auth
+    from registry.integrations.idempotency import init_idempotency
 
     init_client_auth(app)
+    init_idempotency(app)
 
 
 def register_security(app: Flask) -> None:

@@ -98,6 +98,12 @@ def _verify_call_log(app: Flask) -> str:
     return verify_call_log(app)
 
 
+def _forget_idempotency_keys(app: Flask) -> int:
+    from registry.integrations.idempotency_keys import forget_expired
+
+    return forget_expired(app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
+
+
 DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
@@ -108,6 +114,7 @@ JOBS: tuple[Job, ...] = (
     Job("copy-recordings", 60, _copy_recordings),
     Job("retention", DAY, _apply_retention),
     Job("verify-call-log", DAY, _verify_call_log),
+    Job("forget-idempotency-keys", 3600, _forget_idempotency_keys),
 )
 
 

@@ -143,6 +143,8 @@ COMMIT_NOW_IN = {
     "registry/masking/webhooks.py": "a relayed text is logged before it is sent",
     "registry/callbacks/webhooks.py": "a missed call is stored before the shopper is texted about it",
     "registry/integrations/auth.py": "a refused client call keeps its log row (the request rolled back)",
+    "registry/integrations/idempotency.py": "an Idempotency-Key is held (committed) before its request "
+                                             "runs, so a concurrent retry sees it; a failure lets go of it",
 }
 # The PostgreSQL/SQLite differences live here.
 DIALECTS_IN = {"registry/core/dialects.py"}

@@ -51,7 +51,13 @@ INT_TUNABLES: dict[str, int] = {
     "RECORDING_COPY_RETRY_SECONDS": 60,
     # Processes that walk the hash chain in parallel (0: one per CPU).
     "CALLLOG_VERIFY_WORKERS": 0,
+    # Integration clients' Idempotency-Key: how long a key is kept (at least 24), and how long a
+    # request may hold one before a retry may take it over (its request is taken to have died).
+    "IDEMPOTENCY_KEY_TTL_HOURS": 24,
+    "IDEMPOTENCY_LEASE_SECONDS": 300,
 }
+# Lowest values a tunable may take (below them the promise made to clients would not hold).
+INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1}
 STR_TUNABLES: dict[str, str] = {
     "SHOPPER_CALL_HOURS": "08:00-21:00",
     "DEFAULT_REGION": "CN",
@@ -141,6 +147,8 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
 
     for name, default in INT_TUNABLES.items():
         config[name] = _parse_int(name, env[name]) if name in env else default
+        if config[name] < INT_MINIMUMS.get(name, 0):
+            raise ConfigError(f"{name} must be at least {INT_MINIMUMS[name]}")
     for name, default in STR_TUNABLES.items():
         config[name] = env.get(name, default)
     for name, default in BOOL_TUNABLES.items():

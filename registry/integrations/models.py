@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.extensions import db
@@ -58,3 +58,35 @@ class IntegrationCall(db.Model):
     endpoint: Mapped[str] = mapped_column(String(100))  # the Flask endpoint, or the path if none matched
     status: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` a client sent with a POST (`integrations.idempotency`), kept at least
+    `IDEMPOTENCY_KEY_TTL_HOURS` hours.
+
+    While its request runs the row is *held*: `status` is null and `lease` is the running request's
+    token (`locked_at` when it took it). Once the request has succeeded, `status` and `body` are its
+    answer, stored in the request's own transaction, and are replayed to the same request again.
+    Rows are read and written by `idempotency_keys` only.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),
+                      Index("ix_idempotency_keys_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("integration_clients.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(255))  # for the reader; the fingerprint is what is compared
+    # Keyed hash (`DATA_KEY`) of the method, the path with its query string and the SHA-256 of the
+    # body: a body holds a phone number, which a plain hash would let anyone with the table guess.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    lease: Mapped[str | None] = mapped_column(String(32))
+    locked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[int | None]
+    # The answer's JSON, encrypted with `DATA_KEY` as phone numbers are: it may hold what only its
+    # client may see (a number in full, a set-password link). Null: no body (a 204).
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

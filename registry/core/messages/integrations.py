@@ -19,4 +19,11 @@ MESSAGES = {
     "required.scope": _l("Choose at least one scope: %(values)s."),
     "not_found.client": _l("No such integration client."),
     "conflict.client_revoked": _l("This integration client is already revoked."),
+    # registry/integrations/idempotency_keys.py: the Idempotency-Key header of a client's POST
+    "idempotency.invalid_key": _l("The Idempotency-Key header must be 1 to %(limit)s printable ASCII "
+                                  "characters."),
+    "idempotency.key_reused": _l("This Idempotency-Key was already used for another request (another "
+                                 "body or path); use a new key for a new request."),
+    "idempotency.in_progress": _l("A request with this Idempotency-Key is still being processed; try "
+                                  "again in %(retry_after)s seconds."),
 }

@@ -21,7 +21,7 @@ from registry.core.openapi.models import (
     Timestamp,
     checked_by_operation,
 )
-from registry.core.openapi.operation import auth_required_by, operation
+from registry.core.openapi.operation import auth_required_by, documents, operation
 
 __all__ = ["ApiModel", "CodeText", "LenientModel", "Page", "PhoneText", "Text", "Timestamp",
-           "auth_required_by", "checked_by_operation", "operation"]
+           "auth_required_by", "checked_by_operation", "documents", "operation"]

@@ -111,6 +111,22 @@ def auth_required_by(*schemes: str):
     return mark
 
 
+def documents(*, headers: dict[str, dict] | None = None, errors: tuple[int, ...] = ()):
+    """Mark a view as reading these request headers and answering these error statuses, for a
+    decorator that adds them to any operation it wraps (`integrations.idempotency.idempotent`).
+
+    The OpenAPI document adds them to what `@operation` declared (`spec.py`), whichever order
+    the decorators come in (`functools.wraps` carries the marks outwards).
+    """
+
+    def mark(view):
+        view.api_headers = {**getattr(view, "api_headers", {}), **(headers or {})}
+        view.api_errors = tuple(sorted(set(getattr(view, "api_errors", ())) | set(errors)))
+        return view
+
+    return mark
+
+
 def _validated(schema, data, prefix: tuple):
     adapter = schema if isinstance(schema, TypeAdapter) else TypeAdapter(schema)
     try:

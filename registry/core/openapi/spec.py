@@ -8,6 +8,7 @@ validate the requests and shape the responses, so the two cannot drift.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from http import HTTPStatus
 
 from flask import Flask
@@ -73,6 +74,9 @@ def _operations(app: Flask):
         if not rule.rule.startswith(API_PREFIX) or declared is None:
             continue
         security = declared.security or getattr(view, "api_security", ())
+        # What a decorator around the operation adds (`operation.documents`): headers, refusals.
+        declared = replace(declared, headers={**declared.headers, **getattr(view, "api_headers", {})},
+                           errors=declared.errors + tuple(getattr(view, "api_errors", ())))
         path = _PATH_PARAMETER.sub(r"{\g<name>}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield path, method.lower(), rule, declared, security
