@@ -104,6 +104,12 @@ def _forget_idempotency_keys(app: Flask) -> int:
     return forget_expired(app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
 
 
+def _forget_integration_calls(app: Flask) -> int:
+    from registry.integrations.operations import forget_old_calls
+
+    return forget_old_calls(app.config["INTEGRATION_CALLS_RETENTION_DAYS"])
+
+
 DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
@@ -115,6 +121,7 @@ JOBS: tuple[Job, ...] = (
     Job("retention", DAY, _apply_retention),
     Job("verify-call-log", DAY, _verify_call_log),
     Job("forget-idempotency-keys", 3600, _forget_idempotency_keys),
+    Job("forget-integration-calls", DAY, _forget_integration_calls),
 )
 
 

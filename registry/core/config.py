@@ -55,9 +55,12 @@ INT_TUNABLES: dict[str, int] = {
     # request may hold one before a retry may take it over (its request is taken to have died).
     "IDEMPOTENCY_KEY_TTL_HOURS": 24,
     "IDEMPOTENCY_LEASE_SECONDS": 300,
+    # How long the log of integration clients' calls is kept.
+    "INTEGRATION_CALLS_RETENTION_DAYS": 90,
 }
 # Lowest values a tunable may take (below them the promise made to clients would not hold).
-INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1}
+INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1,
+                                "INTEGRATION_CALLS_RETENTION_DAYS": 1}
 STR_TUNABLES: dict[str, str] = {
     "SHOPPER_CALL_HOURS": "08:00-21:00",
     "DEFAULT_REGION": "CN",

@@ -78,6 +78,10 @@ class InvalidInput(AppError):
 class Unauthorized(AppError):
     status = 401
 
+    def headers(self) -> dict[str, str]:
+        # RFC 6750: a 401 names the scheme the API takes (bearer tokens and `rk_` keys).
+        return {"WWW-Authenticate": 'Bearer realm="registry"'}
+
 
 class Forbidden(AppError):
     status = 403

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from registry.core.errors import Conflict, Forbidden, InvalidInput
 from registry.core.extensions import db
@@ -139,3 +139,16 @@ def calls_of(client_id: int, limit: int = 50) -> list[IntegrationCall]:
     query = (select(IntegrationCall).where(IntegrationCall.client_id == client_id)
              .order_by(IntegrationCall.id.desc()).limit(limit))
     return list(db.session.scalars(query))
+
+
+def forget_old_calls(days: int, batch: int = 10_000, now: datetime | None = None) -> int:
+    """Delete the log rows of client calls older than `days`, a batch at a time; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    removed = 0
+    while True:
+        ids = db.session.scalars(select(IntegrationCall.id).where(IntegrationCall.created_at < cutoff)
+                                 .order_by(IntegrationCall.id).limit(batch)).all()
+        if not ids:
+            return removed
+        db.session.execute(delete(IntegrationCall).where(IntegrationCall.id.in_(ids)))
+        removed += len(ids)

@@ -157,6 +157,7 @@ def test_no_key_is_401(client):
     response = client.get(WHOAMI)
     assert response.status_code == 401
     assert response.json["error"]["reason"] == "unauthorized.client_key"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="registry"'
     assert calls() == []
 
 
@@ -246,3 +247,17 @@ def test_a_client_posts_without_csrf(client):
     _row, key = make_client()
     response = client.post("/api/v1/merchants", json={"name": "X"}, headers=bearer(key))
     assert response.status_code == 401  # not a user; but not refused as a cross-site request
+
+
+def test_the_log_of_calls_is_kept_for_its_retention_only(app, client):
+    row, key = make_client()
+    for _ in range(3):
+        assert client.get(WHOAMI, headers=bearer(key)).status_code == 200
+    old, *recent = calls()
+    old.created_at = utcnow() - timedelta(days=91)
+    recent[0].created_at = utcnow() - timedelta(days=89)
+    database.session.commit()
+
+    assert operations.forget_old_calls(90, batch=1) == 1
+    database.session.commit()
+    assert [c.id for c in calls()] == [c.id for c in recent]
