@@ -154,5 +154,7 @@ def test_an_unexpected_error_is_the_products_500(app, client, language, words):
 def test_the_api_keeps_answering_json_for_unknown_paths_and_methods(client):
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
-    wrong = client.delete("/api/v1/accounts")
+    assert missing.json["error"]["reason"] == "not_found.route"
+    wrong = client.delete("/api/v1/accounts", headers={"Accept-Language": "zh-CN"})
     assert wrong.status_code == 405 and wrong.json["error"]["code"] == "method_not_allowed"
+    assert wrong.json["error"]["message"] == "此地址不接受该请求方法。"

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
-from registry.accounts.models import CLIENT_KEY_PREFIX
+from registry.core.bearer import bearer_token, is_client_key
 from registry.core.errors import Forbidden, Unauthorized, is_api_request
 from registry.core.extensions import db, login_manager
 from registry.core.openapi import auth_required_by
@@ -35,11 +35,10 @@ def _load_user(user_id: str):
 def _load_user_from_bearer(req):
     from registry.accounts.operations import user_for_token
 
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip() or token.strip().startswith(CLIENT_KEY_PREFIX):
+    token = bearer_token()  # `req` is the request being handled
+    if token is None or is_client_key(token):
         return None
-    return user_for_token(token.strip())
+    return user_for_token(token)
 
 
 @login_manager.unauthorized_handler

@@ -13,10 +13,6 @@ from registry.core.timeutil import utcnow
 
 # An admin is a staff member who may also manage integration clients.
 ROLES = ("merchant", "staff", "admin")
-# Bearer tokens with this prefix are integration clients' keys, which `registry.integrations`
-# authenticates: a client is not a user, so they are never looked up as users' tokens (and
-# no user's token is issued with it).
-CLIENT_KEY_PREFIX = "rk_"
 
 
 class User(UserMixin, db.Model):

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts import lockout
-from registry.accounts.models import CLIENT_KEY_PREFIX, ROLES, ApiToken, User
+from registry.accounts.models import ROLES, ApiToken, User
+from registry.core.bearer import is_client_key
 from registry.core.errors import Conflict, InvalidInput, Unauthorized
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
@@ -83,7 +84,7 @@ def _hash_token(token: str) -> str:
 def issue_token(user: User) -> str:
     """A new bearer token for `user`; the clear token is returned once, never stored."""
     token = secrets.token_urlsafe(32)
-    while token.startswith(CLIENT_KEY_PREFIX):  # those are integration clients' keys
+    while is_client_key(token):  # those are integration clients' keys
         token = secrets.token_urlsafe(32)
     db.session.add(
         ApiToken(user=user, token_hash=_hash_token(token), expires_at=utcnow() + TOKEN_LIFETIME)

@@ -16,6 +16,7 @@ from registry.core.errors import Forbidden, InvalidInput
 from registry.core.extensions import db
 from registry.core.phones import get_cipher, parse_phone
 from registry.core.timeutil import as_utc
+from registry.core.urls import LARGEST_ID
 
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 MAX_FILTER_TEXT = 64
@@ -128,7 +129,7 @@ def decode_cursor(value: object) -> tuple[datetime, int] | None:
         position = as_utc(datetime.fromisoformat(moment)), int(record_id)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("invalid.cursor", field="cursor") from None
-    if not 0 <= position[1] < 2**31:  # forged: no row has that id, and the column would overflow
+    if not 0 <= position[1] <= LARGEST_ID:  # forged: no row has that id, and the column would overflow
         raise InvalidInput("invalid.cursor", field="cursor")
     return position
 

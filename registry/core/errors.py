@@ -175,6 +175,11 @@ _HTTP_PAGE_MESSAGES = {
 }
 
 
+# The API's words for them, from the catalogue like every refusal (their `code` is unchanged).
+_HTTP_API_KEYS = {404: "not_found.route", 405: "method_not_allowed", 413: "request_entity_too_large",
+                  429: "too_many_requests"}
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors under /api/, the product's pages elsewhere; never a bare 500."""
 
@@ -199,12 +204,13 @@ def register_error_handlers(app: Flask) -> None:
             message = str(words) if words else gettext(
                 "This request could not be handled (%(status)s).", status=status)
             return error_page(message, status, _retry_after(error))
-        code = (error.name or "error").lower().replace(" ", "_")
-        if error.code == 413:
-            message, field = "The request body is too large.", None
+        key = _HTTP_API_KEYS.get(status)
+        if key is not None:
+            body = AppError(key).to_dict()
         else:
-            message, field = error.description or error.name, None
-        response = jsonify({"error": {"code": code, "message": message, "field": field}})
+            code = (error.name or "error").lower().replace(" ", "_")
+            body = {"error": {"code": code, "message": error.description or error.name, "field": None}}
+        response = jsonify(body)
         response.status_code = status
         response.headers.update(_retry_after(error))
         return response
@@ -216,8 +222,7 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         _rollback_quietly()
         if is_api_request():
-            body = {"code": "internal_error", "message": "Something went wrong.", "field": None}
-            return jsonify({"error": body}), 500
+            return jsonify(AppError("internal_error").to_dict()), 500
         return error_page(gettext("Something went wrong on our side. Please try again."), 500)
 
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 
+from registry.core.bearer import bearer_token
 from registry.core.errors import Forbidden, UnsupportedMediaType, is_api_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -70,8 +71,7 @@ def _own_origins() -> set[str]:
 
 def _rides_the_session() -> bool:
     """Whether the request could be authenticated by the browser's cookies (not a bearer token)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
+    if bearer_token() is not None:
         return False
     cookies = (current_app.config.get("SESSION_COOKIE_NAME", "session"),
                current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))

@@ -19,6 +19,7 @@ from functools import wraps
 
 from flask import Flask, Response, g, request
 
+from registry.core.bearer import bearer_token, is_client_key
 from registry.core.errors import Unauthorized
 from registry.core.extensions import db
 from registry.core.openapi import auth_required_by
@@ -31,12 +32,6 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 
 
-def bearer_token() -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
 def current_client() -> IntegrationClient | None:
     """The integration client making this request, if one is."""
     return g.get("integration_client")
@@ -47,7 +42,7 @@ def load_client() -> None:
     if not request.path.startswith(API_PREFIX):
         return
     token = bearer_token()
-    if token is None or not operations.is_client_key(token):
+    if token is None or not is_client_key(token):
         return
     client = operations.authenticate(token)
     if client is None:

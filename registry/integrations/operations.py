@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from registry.core.bearer import CLIENT_KEY_PREFIX, is_client_key
 from registry.core.errors import Conflict, Forbidden, InvalidInput
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
@@ -27,7 +28,6 @@ from registry.core.text import check_text
 from registry.core.timeutil import as_utc, utcnow
 from registry.integrations.models import SCOPES, IntegrationCall, IntegrationClient
 
-KEY_PREFIX = "rk_"
 SHOWN_PREFIX = 8  # characters of the key after `rk_` kept in clear, to tell keys apart
 MAX_NAME = 100
 MAX_KEY = 100  # longer than any key we issue: refused before it is hashed
@@ -37,10 +37,6 @@ LAST_USED_EVERY = timedelta(minutes=1)
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
-
-def is_client_key(token: str) -> bool:
-    """Whether a bearer token is meant as an integration key (rather than a user's token)."""
-    return token.startswith(KEY_PREFIX)
 
 
 def check_name(name: object) -> str:
@@ -71,8 +67,9 @@ def create_client(name: object, scopes: Iterable[object] | None,
     """A new client and its key, in clear: the only time the key exists outside the caller."""
     name = check_name(name)
     scopes = check_scopes(scopes)
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    client = IntegrationClient(name=name, scopes=scopes, key_prefix=key[len(KEY_PREFIX):][:SHOWN_PREFIX],
+    key = CLIENT_KEY_PREFIX + secrets.token_urlsafe(32)
+    client = IntegrationClient(name=name, scopes=scopes,
+                               key_prefix=key[len(CLIENT_KEY_PREFIX):][:SHOWN_PREFIX],
                                key_hash=hash_key(key), created_by=created_by)
     db.session.add(client)
     db.session.flush()

@@ -13,12 +13,12 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
 from registry.core.extensions import db
+from registry.core.urls import LARGEST_ID
 from registry.merchants.models import Merchant
 from registry.merchants.operations import PublicProfile, public_profile
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _decode(cursor: str | None) -> tuple[str, int] | None:
         return None
     # A forged cursor must not reach the database with what it refuses (a 500): a NUL in the
     # name (PostgreSQL text), an id past the column's integers.
-    if "\x00" in name or not 0 <= merchant_id <= MAX_ID:
+    if "\x00" in name or not 0 <= merchant_id <= LARGEST_ID:
         return None
     return name, merchant_id
 

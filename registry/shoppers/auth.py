@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, request, session
+from flask import g, session
 
+from registry.core.bearer import SHOPPER_TOKEN_PREFIX, bearer_token
 from registry.core.errors import Unauthorized
 from registry.core.extensions import db
 from registry.core.openapi import auth_required_by
@@ -21,9 +22,9 @@ def current_shopper() -> Shopper | None:
     from registry.shoppers.operations import shopper_for_token
 
     shopper = None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip().startswith("s_"):
-        shopper = shopper_for_token(token.strip())
+    token = bearer_token()
+    if token is not None and token.startswith(SHOPPER_TOKEN_PREFIX):
+        shopper = shopper_for_token(token)
     elif session.get(SESSION_KEY):
         shopper = db.session.get(Shopper, session[SESSION_KEY])
     g.shopper = shopper

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from registry.core.bearer import SHOPPER_TOKEN_PREFIX
 from registry.core.errors import Forbidden
 from registry.core.extensions import db
 from registry.core.phones import PhoneNumber, get_cipher, parse_phone
@@ -58,7 +59,7 @@ def confirm_verification(gateway: TelephonyGateway, raw_phone: object, code: obj
 
 
 def issue_token(shopper: Shopper) -> str:
-    token = "s_" + secrets.token_urlsafe(32)
+    token = SHOPPER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ShopperToken(shopper_id=shopper.id, token_hash=_hash(token),
                                 expires_at=utcnow() + TOKEN_LIFETIME))
     db.session.flush()

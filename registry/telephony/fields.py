@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from registry.core.urls import LARGEST_ID
+
 # C0 controls (but tab, LF, CR), DEL and C1 controls: a texter's phone sends line breaks
 # and tabs; the rest are dropped from a text's body rather than relayed.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -89,7 +91,7 @@ CALL_STATUS = _one_of("queued", "initiated", "ringing", "in-progress", "complete
                       "no-answer", "canceled")
 COUNT = Shape("is not a whole number", 9, re.compile(r"[0-9]{1,9}"))
 ID = Shape("is not an id", 10, re.compile(r"[1-9][0-9]{0,8}|[12][0-9]{9}"),
-           check=lambda value, _: int(value) <= 2**31 - 1)  # an INTEGER column's ids
+           check=lambda value, _: int(value) <= LARGEST_ID)
 
 # The form fields of Twilio's voice and messaging webhooks that the app reads.
 FORM: dict[str, Shape] = {

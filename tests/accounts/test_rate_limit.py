@@ -25,4 +25,6 @@ def test_token_endpoint_answers_429_with_retry_after(client):
     limited = client.post("/api/v1/auth/token", json=body)
     assert limited.status_code == 429
     assert limited.json["error"]["code"] == "too_many_requests"
+    assert limited.json["error"]["reason"] == "too_many_requests"
+    assert limited.json["error"]["message"] == "Too many requests; wait a moment and try again."
     assert int(limited.headers["Retry-After"]) > 0

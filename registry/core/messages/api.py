@@ -17,4 +17,10 @@ MESSAGES = {
     "invalid.url": _l("'%(name)s' must be a URL."),
     "invalid.value": _l("'%(name)s' is not valid."),
     "unknown_field": _l("'%(name)s' is not a field of this request; check its spelling."),
+    # registry/core/errors.py: HTTP errors no view raised itself
+    "not_found.route": _l("There is nothing at this address; check the path (docs: /api/docs)."),
+    "method_not_allowed": _l("This address does not take that method."),
+    "request_entity_too_large": _l("The request body is too large."),
+    "too_many_requests": _l("Too many requests; wait a moment and try again."),
+    "internal_error": _l("Something went wrong on our side; try again."),
 }
