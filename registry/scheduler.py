@@ -104,6 +104,12 @@ def _forget_idempotency_keys(app: Flask) -> int:
     return forget_expired(app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
 
 
+def _forget_stale_login_failures(app: Flask) -> int:
+    from registry.accounts.lockout import forget_stale
+
+    return forget_stale()
+
+
 def _forget_integration_calls(app: Flask) -> int:
     from registry.integrations.operations import forget_old_calls
 
@@ -122,6 +128,7 @@ JOBS: tuple[Job, ...] = (
     Job("verify-call-log", DAY, _verify_call_log),
     Job("forget-idempotency-keys", 3600, _forget_idempotency_keys),
     Job("forget-integration-calls", DAY, _forget_integration_calls),
+    Job("forget-stale-login-failures", 3600, _forget_stale_login_failures),
 )
 
 

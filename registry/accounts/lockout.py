@@ -82,3 +82,13 @@ def record_failure(row: LoginThrottle, now: datetime | None = None) -> None:
 def clear(key: str) -> None:
     """Forget the address's failures (after a successful sign-in)."""
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.email_hash == key))
+
+
+def forget_stale(now: datetime | None = None) -> int:
+    """Delete the rows of addresses whose failures are forgotten anyway (older than a day) and
+    that are not locked: one row per address ever tried would otherwise pile up. Returns how many."""
+    now = now or utcnow()
+    stale = delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at < now - FORGET_AFTER,
+        (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now))
+    return db.session.execute(stale).rowcount

@@ -107,3 +107,19 @@ def test_lockout_can_be_switched_off(client, app, db):
     for _ in range(5):
         assert token(client, user.email, WRONG).status_code == 401
     assert token(client, user.email, PASSWORD).status_code == 201
+
+
+def test_stale_unlocked_rows_are_deleted_and_locked_ones_kept(client, db):
+    for email in ("stale@example.com", "recent@example.com", "locked@example.com"):
+        for _ in range(3 if email.startswith("locked") else 1):
+            token(client, email, WRONG)
+    stale, locked = throttle(db, "stale@example.com"), throttle(db, "locked@example.com")
+    stale.last_failure_at = locked.last_failure_at = utcnow() - timedelta(days=2)
+    locked.locked_until = utcnow() + timedelta(minutes=5)
+    db.session.commit()
+
+    assert lockout.forget_stale() == 1
+    db.session.commit()
+    assert throttle(db, "stale@example.com") is None
+    assert throttle(db, "recent@example.com").failures == 1
+    assert throttle(db, "locked@example.com") is not None
