@@ -3,11 +3,14 @@
 from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 
-from registry.callbacks import operations
+from registry.callbacks import on_behalf, operations
 from registry.callbacks.serialize import callback, iso
 from registry.core.api import json_body
 from registry.core.errors import Unauthorized
 from registry.core.extensions import db
+from registry.core.openapi import auth_required_by
+from registry.integrations.auth import current_client
+from registry.integrations.operations import require_scope
 from registry.merchants.operations import get_merchant
 from registry.shoppers.auth import current_shopper, shopper_required
 
@@ -45,6 +48,10 @@ def slots(merchant_id: int):
 
 
 def _visible(request_id: int):
+    client = current_client()
+    if client is not None:  # an integration client reads the requests it made (scope `callbacks`)
+        require_scope(client, "callbacks")
+        return operations.visible_request(request_id, client_id=client.id)
     shopper = current_shopper()
     if shopper is None and not current_user.is_authenticated:
         raise Unauthorized("unauthorized.sign_in_or_prove")
@@ -60,9 +67,16 @@ def show(request_id: int):
 
 
 @bp.delete("/callbacks/<int:request_id>")
-@shopper_required
+@auth_required_by("shopperToken", "session", "clientKey")
 def cancel(request_id: int):
-    request = operations.visible_request(request_id, shopper_id=current_shopper().id)
-    operations.cancel(request)
+    client = current_client()
+    if client is not None:  # an integration client cancels the requests it made
+        require_scope(client, "callbacks")
+        request = on_behalf.cancel_for_client(client.id, request_id)
+    else:
+        shopper = current_shopper()
+        if shopper is None:
+            raise Unauthorized("unauthorized.prove_phone")
+        request = operations.cancel(operations.visible_request(request_id, shopper_id=shopper.id))
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return jsonify(_shown(request))

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from registry.core.errors import Forbidden
 from registry.core.extensions import db
@@ -79,3 +80,28 @@ def shopper_for_token(token: str) -> Shopper | None:
 def ensure_not_blocked(shopper: Shopper) -> None:
     if shopper.blocked_at is not None:
         raise Forbidden("shopper_blocked")
+
+
+def asserted_shopper(phone: PhoneNumber, client_id: int) -> Shopper:
+    """The shopper with this number, created if new as vouched for by integration client
+    `client_id` (the marketplace proved the number; no code is sent here). An existing shopper
+    is as it was: one who proved the number by code keeps that, and a blocked one stays blocked."""
+    number_hash = get_cipher().lookup_hash(phone.e164)
+    shopper = db.session.scalar(select(Shopper).where(Shopper.phone_hash == number_hash))
+    if shopper is None:
+        shopper = Shopper(phone=phone.e164, phone_hash=number_hash, masked=phone.masked,
+                          region=phone.region, timezone=display_zone(phone.e164),
+                          asserted_by_client_id=client_id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(shopper)
+        except IntegrityError:  # a concurrent request created the same shopper first
+            shopper = db.session.scalar(select(Shopper).where(Shopper.phone_hash == number_hash))
+    return shopper
+
+
+def is_blocked_number(e164: str) -> bool:
+    """Whether staff blocked the shopper with this number (an unknown number is not blocked)."""
+    number_hash = get_cipher().lookup_hash(e164)
+    return db.session.scalar(select(Shopper.id).where(
+        Shopper.phone_hash == number_hash, Shopper.blocked_at.is_not(None))) is not None
