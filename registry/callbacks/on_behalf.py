@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from registry.callbacks import operations
 from registry.callbacks.models import CallbackRequest
-from registry.core.extensions import db
 from registry.core.phones import parse_phone
 from registry.merchants.operations import merchant_for_client
 from registry.shoppers.operations import asserted_shopper
@@ -27,10 +26,8 @@ def request_for_client(client_id: int, *, merchant_id: int | None, merchant_exte
     phone = parse_phone(shopper_phone, default_region, field="shopper_phone")
     merchant = merchant_for_client(client_id, merchant_id, merchant_external_id)
     shopper = asserted_shopper(phone, client_id)
-    request = operations.request_callback(shopper, merchant.id, when, order_ref, note, policy)
-    request.client_id = client_id
-    db.session.flush()
-    return request
+    return operations.request_callback(shopper, merchant.id, when, order_ref, note, policy,
+                                       client_id=client_id)
 
 
 def cancel_for_client(client_id: int, request_id: int) -> CallbackRequest:

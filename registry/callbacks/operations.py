@@ -156,8 +156,10 @@ def _check_caps(shopper: Shopper, merchant: Merchant, policy: CallbackPolicy, no
 
 
 def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref: object,
-                     note: object, policy: CallbackPolicy, now: datetime | None = None) -> CallbackRequest:
-    """Create a callback request, due at the first moment that suits both sides."""
+                     note: object, policy: CallbackPolicy, now: datetime | None = None,
+                     client_id: int | None = None) -> CallbackRequest:
+    """Create a callback request, due at the first moment that suits both sides (asked for by
+    the shopper, or by integration client `client_id` on the shopper's behalf)."""
     now = now or utcnow()
     merchant = get_or_refuse(Merchant, merchant_id, "not_found.store")
     ensure_not_blocked(shopper)
@@ -173,7 +175,7 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
     _check_caps(shopper, merchant, policy, now)
     request = CallbackRequest(merchant_id=merchant.id, shopper_id=shopper.id, order_ref=order_ref,
                               note=note, asap=asap, window_start=start, window_end=end, due_at=due,
-                              status="scheduled")
+                              status="scheduled", client_id=client_id)
     try:
         with db.session.begin_nested():
             db.session.add(request)

@@ -7,8 +7,8 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from registry.core import dialects
 from registry.core.errors import Forbidden
 from registry.core.extensions import db
 from registry.core.phones import PhoneNumber, get_cipher, parse_phone
@@ -87,16 +87,19 @@ def asserted_shopper(phone: PhoneNumber, client_id: int) -> Shopper:
     `client_id` (the marketplace proved the number; no code is sent here). An existing shopper
     is as it was: one who proved the number by code keeps that, and a blocked one stays blocked."""
     number_hash = get_cipher().lookup_hash(phone.e164)
-    shopper = db.session.scalar(select(Shopper).where(Shopper.phone_hash == number_hash))
+    query = select(Shopper).where(Shopper.phone_hash == number_hash)
+    shopper = db.session.scalar(query)
     if shopper is None:
-        shopper = Shopper(phone=phone.e164, phone_hash=number_hash, masked=phone.masked,
-                          region=phone.region, timezone=display_zone(phone.e164),
-                          asserted_by_client_id=client_id)
-        try:
-            with db.session.begin_nested():
-                db.session.add(shopper)
-        except IntegrityError:  # a concurrent request created the same shopper first
-            shopper = db.session.scalar(select(Shopper).where(Shopper.phone_hash == number_hash))
+        # ON CONFLICT DO NOTHING: a concurrent request that created the same shopper first wins,
+        # without an error (or a savepoint) here.
+        table = Shopper.__table__
+        now = utcnow()
+        db.session.execute(dialects.insert_ignore(table, dialects.flavour(db.session)).values({
+            table.c.phone_encrypted: phone.e164, table.c.phone_hash: number_hash,
+            table.c.masked: phone.masked, table.c.region: phone.region,
+            table.c.timezone: display_zone(phone.e164), table.c.asserted_by_client_id: client_id,
+            table.c.verified_at: now, table.c.created_at: now}))
+        shopper = db.session.scalar(query)
     return shopper
 
 

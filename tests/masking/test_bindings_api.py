@@ -254,3 +254,27 @@ def test_delete_ends_the_binding_and_frees_its_slot(client, db, store, pool, key
 def test_no_shopper_row_is_made_for_a_binding(client, db, store, pool, key):
     bind(client, key, merchant_id=store.id, shopper_phone=SHOPPER)
     assert db.session.scalar(sa.select(sa.func.count(Shopper.id))) == 0
+
+
+def test_after_delete_a_call_from_the_shopper_is_intercepted_and_logged(client, db, store, key, live_server,
+                                                                        fast_calls):
+    from registry.calllog.models import CallRecord
+    from registry.masking.pool import sync_with_provider
+    from registry.telephony import get_gateway
+
+    fast_calls.add_incoming_number(PROXIES[0])
+    make_proxy(PROXIES[0])
+    sync_with_provider(get_gateway(), live_server)
+    db.session.commit()
+    made = bind(client, key, merchant_id=store.id, shopper_phone=SHOPPER).json
+    fast_calls.script(MERCHANT, outcome="answer", answer_after=1, hangup_after=2)
+    before = fast_calls.start_inbound_call(SHOPPER, PROXIES[0])
+    assert fast_calls.wait_for_call(before, timeout=10).children  # connected while bound
+    fast_calls.wait_idle(timeout=10)
+    assert client.delete(f"{BINDINGS}/{made['id']}", headers=bearer(key)).status_code == 204
+    after = fast_calls.start_inbound_call(SHOPPER, PROXIES[0])
+    call = fast_calls.wait_for_call(after, timeout=10)
+    assert not call.children and any("无法" in text for text in call.heard)
+    db.session.expire_all()
+    record = db.session.query(CallRecord).filter_by(call_sid=after).one()
+    assert record.kind == "intercepted" and record.binding_id is None
