@@ -27,9 +27,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from registry.core.api import json_body
 from registry.core.openapi.refusals import refusal
 
-# Every operation may answer these (a rate limit, the database gone), and one that reads a body
-# or a query string these (malformed JSON, a field refused).
-COMMON_ERRORS = (429, 503)
+# Every operation may answer these (a query string's text refused by `core.text` before any view,
+# a rate limit, the database gone), and one that reads a body or a query string these (malformed
+# JSON, a field refused).
+COMMON_ERRORS = (422, 429, 503)
 INPUT_ERRORS = (400, 422)
 
 
