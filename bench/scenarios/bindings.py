@@ -197,7 +197,8 @@ def rows(trivial: Served, bound: Served, written: dict[str, int]) -> list[Row]:
     return table
 
 
-def run(s: Settings, log=stderr_log("bench bindings: ")) -> tuple[list[str], list[Row]]:
+def run(s: Settings, log=None) -> tuple[list[str], list[Row]]:
+    log = log or stderr_log("bench bindings: ")
     try:
         url, key = build(s, log)
         trivial, bound = measure(s, url, key, log)

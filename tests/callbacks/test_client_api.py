@@ -16,6 +16,7 @@ from tests.factories import (
     make_callable_merchant,
     make_client,
     make_merchant,
+    make_number,
     make_shopper,
     make_shopper_token,
 )
@@ -23,6 +24,7 @@ from tests.factories import (
 SHOPPER = "+8613700137000"
 CALLBACKS = "/api/v1/callbacks"
 DROP = object()
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @pytest.fixture
@@ -98,10 +100,7 @@ def test_the_shoppers_rules_apply(app, client, db, store, key):
     third = make_callable_merchant("+8613800138002", name="Third")
     limited = ask(client, key, merchant_id=third.id, shopper_phone=SHOPPER)
     assert limited.status_code == 429 and limited.json["error"]["code"] == "too_many_open_requests"
-    closed = make_merchant(name="Closed", business_hours={"mon": [], "tue": [], "wed": [], "thu": [], "fri": [],
-                                                          "sat": [], "sun": []})
-    from tests.factories import make_number
-
+    closed = make_merchant(name="Closed", business_hours={day: [] for day in WEEK})
     make_number(closed, "+8613800138003", status="verified")
     refused = ask(client, key, merchant_id=closed.id, shopper_phone="+8613700137009")
     assert refused.status_code == 409 and refused.json["error"]["reason"] == "callback_unavailable.no_hours"

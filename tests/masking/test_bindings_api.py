@@ -108,7 +108,8 @@ def test_a_pair_another_client_holds_is_409_and_nothing_changes(client, db, stor
     first = bind(client, key, merchant_id=store.id, shopper_phone=SHOPPER, ttl_hours=1).json
     _, other_key = make_client("Shop B", scopes=("bindings",))
     response = bind(client, other_key, merchant_id=store.id, shopper_phone=SHOPPER, ttl_hours=100)
-    assert response.status_code == 409 and response.json["error"]["reason"] == "conflict.binding_other_client"
+    assert response.status_code == 409
+    assert response.json["error"]["reason"] == "conflict.binding_other_client"
     db.session.expire_all()
     assert abs(db.session.get(Binding, first["id"]).expires_at.replace(tzinfo=None)
                - datetime.fromisoformat(first["expires_at"]).replace(tzinfo=None)) < timedelta(seconds=1)
@@ -116,7 +117,8 @@ def test_a_pair_another_client_holds_is_409_and_nothing_changes(client, db, stor
 
 @pytest.mark.parametrize("body, status, reason, field", [
     ({"merchant_id": 999999}, 404, "not_found.store", None),
-    ({"merchant_id": DROP, "merchant_external_id": "nope"}, 404, "not_found.store_external_id", "merchant_external_id"),
+    ({"merchant_id": DROP, "merchant_external_id": "nope"}, 404, "not_found.store_external_id",
+     "merchant_external_id"),
     ({"merchant_id": DROP}, 422, "required.merchant_reference", "merchant_id"),
     ({"shopper_phone": DROP}, 422, "required", "shopper_phone"),
     ({"merchant_id": "STORE", "merchant_external_id": "x"}, 422, "invalid_type.integer", "merchant_id"),
@@ -195,7 +197,8 @@ def test_keys_scopes_and_owners(client, db, store, pool, key):
     integrations.revoke_client(row.id)
     db.session.commit()
     response = bind(client, revoked, merchant_id=store.id, shopper_phone=OTHER_SHOPPER)
-    assert response.status_code == 401 and response.json["error"]["reason"] == "unauthorized.client_key_invalid"
+    assert response.status_code == 401
+    assert response.json["error"]["reason"] == "unauthorized.client_key_invalid"
     _, callbacks_only = make_client("Callbacks", scopes=("callbacks",))
     for response in (bind(client, callbacks_only, merchant_id=store.id, shopper_phone=OTHER_SHOPPER),
                      client.get(f"{BINDINGS}/{made['id']}", headers=bearer(callbacks_only)),
@@ -229,8 +232,9 @@ def test_list_filters_and_pages(client, db, store, pool, key):
     assert len(page["items"]) == 3 and page["next"]
     rest = client.get(f"{BINDINGS}?per_page=3&cursor={page['next']}", headers=headers).json
     assert [b["id"] for b in rest["items"]] == [made[0]["id"]] and rest["next"] is None
-    for query, field in (("cursor=nonsense", "cursor"), ("status=gone", "status"), ("per_page=0", "per_page"),
-                         ("merchant_id=abc", "merchant_id"), ("per_page=1000", "per_page")):
+    for query, field in (("cursor=nonsense", "cursor"), ("status=gone", "status"),
+                         ("per_page=0", "per_page"), ("merchant_id=abc", "merchant_id"),
+                         ("per_page=1000", "per_page")):
         response = client.get(f"{BINDINGS}?{query}", headers=headers)
         assert response.status_code == 422 and response.json["error"]["field"] == field, query
 
@@ -241,9 +245,11 @@ def test_delete_ends_the_binding_and_frees_its_slot(client, db, store, pool, key
     assert response.status_code == 204 and response.get_data() == b""
     shown = client.get(f"{BINDINGS}/{made['id']}", headers=bearer(key)).json
     assert shown["status"] == "ended" and shown["end_reason"] == "ended by client" and shown["ended_at"]
-    assert client.delete(f"{BINDINGS}/{made['id']}", headers=bearer(key)).status_code == 204  # again: no error
+    again = client.delete(f"{BINDINGS}/{made['id']}", headers=bearer(key))
+    assert again.status_code == 204  # ending an ended binding is no error
     db.session.expire_all()
-    assert db.session.get(ProxyNumber, db.session.get(Binding, made["id"]).proxy_number_id).active_bindings == 0
+    proxy_id = db.session.get(Binding, made["id"]).proxy_number_id
+    assert db.session.get(ProxyNumber, proxy_id).active_bindings == 0
     decision = decide(PROXIES[0], SHOPPER)
     assert decision.action == "refuse" and decision.reason == "no active binding for this caller"
     # Asked for again, the pair gets a new binding.
@@ -256,8 +262,8 @@ def test_no_shopper_row_is_made_for_a_binding(client, db, store, pool, key):
     assert db.session.scalar(sa.select(sa.func.count(Shopper.id))) == 0
 
 
-def test_after_delete_a_call_from_the_shopper_is_intercepted_and_logged(client, db, store, key, live_server,
-                                                                        fast_calls):
+def test_after_delete_a_call_from_the_shopper_is_intercepted_and_logged(client, db, store, key,
+                                                                        live_server, fast_calls):
     from registry.calllog.models import CallRecord
     from registry.masking.pool import sync_with_provider
     from registry.telephony import get_gateway
