@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.accounts.api import bp as accounts_api
     from registry.accounts.views import bp as accounts_views
     from registry.callbacks.api import bp as callbacks_api
+    from registry.callbacks.client_api import bp as callbacks_client_api
     from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
     from registry.complaints.api import bp as complaints_api
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.core.openapi.views import bp as openapi_views
     from registry.core.urls import DatabaseId
     from registry.integrations.api import bp as integrations_api
+    from registry.masking.client_api import bp as bindings_api
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.views import bp as merchants_views
@@ -128,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
-                integrations_api, openapi_views):
+                integrations_api, bindings_api, callbacks_client_api, openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken

@@ -35,10 +35,12 @@ from registry.core.phones import get_cipher
 from tests.factories import (
     PASSWORD,
     bearer,
+    make_binding,
     make_call_record,
     make_callable_merchant,
     make_client,
     make_number,
+    make_proxy,
     make_shopper,
     make_shopper_token,
     make_token,
@@ -56,7 +58,7 @@ FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kin
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`, `{client}`: the world's ids
+    path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`, `{client}`, `{binding}`: ids
     # anon, pending (a shopper waiting for a code), shopper, merchant, newcomer (no store), staff, admin,
     # integration (a marketplace back end's `rk_` key)
     who: str
@@ -141,6 +143,16 @@ ROUTES = [
     Route("GET", "/api/v1/merchants/{store}", "integration"),
     # the API's description and its reader
     Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
+    Route("POST", "/api/v1/bindings", "integration",
+          ("merchant_id", "merchant_external_id", "shopper_phone", "order_ref", "ttl_hours")),
+    Route("GET", "/api/v1/bindings", "integration",
+          ("order_ref", "merchant_id", "status", "cursor", "per_page")),
+    Route("GET", "/api/v1/bindings/{binding}", "integration"),
+    Route("DELETE", "/api/v1/bindings/{binding}", "integration"),
+    Route("POST", "/api/v1/callbacks", "integration",
+          ("merchant_id", "merchant_external_id", "shopper_phone", "when", "order_ref", "note")),
+    Route("GET", "/api/v1/callbacks/{callback}", "integration"),
+    Route("DELETE", "/api/v1/callbacks/{callback}", "integration"),
 ]
 
 # -- what is sent ------------------------------------------------------------------------
@@ -215,9 +227,13 @@ def world(app):
 
     users = {"merchant": database.session.get(User, store.owner_id), "newcomer": make_user("merchant"),
              "staff": make_user("staff"), "admin": make_user("admin")}
-    integration, key = make_client(scopes=["bindings"])
+    integration, key = make_client(scopes=["bindings", "callbacks"])
+    make_proxy("+8613900000001")
+    binding = make_binding(merchant_id=store.id)
+    binding.client_id = integration.id
+    database.session.commit()
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
-           "complaint": complaint.id, "client": integration.id}
+           "complaint": complaint.id, "client": integration.id, "binding": binding.id}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
     tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
@@ -275,7 +291,7 @@ def check(route: Route, response) -> None:
 def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
-             "complaint": "complaint_id", "client": "client_id"}
+             "complaint": "complaint_id", "client": "client_id", "binding": "binding_id"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):

@@ -15,6 +15,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -38,6 +39,12 @@ class LoadSpec:
     warmup: float = 1.0
     duration: float = 6.0
     max_requests: int = 60_000
+    # Other requests than Twilio's webhook: `prepare(spec, client, count, run_id)` returns each
+    # client's raw HTTP requests (a module-level function, so client processes can be given it),
+    # `statuses` the status codes of a correct answer, `context` whatever `prepare` needs.
+    prepare: Callable[[LoadSpec, int, int, str], list[bytes]] | None = None
+    statuses: tuple[bytes, ...] = (b"200",)
+    context: dict = field(default_factory=dict, hash=False)
 
 
 @dataclass
@@ -80,7 +87,7 @@ def _prepare(spec: LoadSpec, worker: int, count: int, run_id: str) -> list[bytes
     return requests
 
 
-def _request(port: int, payload: bytes, expect: bytes) -> str | None:
+def _request(port: int, payload: bytes, expect: bytes, statuses: tuple[bytes, ...] = (b"200",)) -> str | None:
     """None for a correct answer, else what was wrong."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=CONNECT_TIMEOUT) as sock:
@@ -92,7 +99,7 @@ def _request(port: int, payload: bytes, expect: bytes) -> str | None:
         return f"{type(exc).__name__}: {exc}"
     answer = b"".join(chunks)
     status = answer.split(b"\r\n", 1)[0].decode(errors="replace")
-    if not status.startswith("HTTP/1.1 200") and not status.startswith("HTTP/1.0 200"):
+    if not any(status.startswith(f"HTTP/1.{minor} {code.decode()}") for minor in (0, 1) for code in statuses):
         return status or "empty answer"
     if expect not in answer.partition(b"\r\n\r\n")[2]:
         return f"200 without {expect.decode()!r}"
@@ -102,7 +109,8 @@ def _request(port: int, payload: bytes, expect: bytes) -> str | None:
 def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, ready, start_at, results):
     """One client process: prepares its requests, then runs `threads` closed loops."""
     per_thread = max(1, spec.max_requests // (spec.processes * threads))
-    batches = [_prepare(spec, worker * threads + t, per_thread, run_id) for t in range(threads)]
+    prepare = spec.prepare or _prepare
+    batches = [prepare(spec, worker * threads + t, per_thread, run_id) for t in range(threads)]
     ready.put(worker)
     while start_at.value == 0.0:
         time.sleep(0.005)
@@ -121,7 +129,7 @@ def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, read
             sent = time.monotonic()
             if sent >= window_end:
                 break
-            problem = _request(spec.port, payload, spec.expect)
+            problem = _request(spec.port, payload, spec.expect, spec.statuses)
             done = time.monotonic()
             if problem is not None:
                 wrong.append(problem)

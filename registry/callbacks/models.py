@@ -45,6 +45,9 @@ class CallbackRequest(db.Model):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     binding_id: Mapped[int | None] = mapped_column(ForeignKey("bindings.id"))
+    # The integration client that asked on the shopper's behalf (`POST /api/v1/callbacks`); it
+    # alone of the clients may read or cancel the request. None when the shopper asked.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("integration_clients.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)

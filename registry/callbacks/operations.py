@@ -16,6 +16,7 @@ from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
 from registry.core.timeutil import as_utc, utcnow
 from registry.merchants.models import Merchant, MerchantNumber
+from registry.merchants.operations import verified_number
 from registry.shoppers.models import Shopper
 from registry.shoppers.operations import ensure_not_blocked
 from registry.shoppers.timezones import zones_for_number
@@ -40,7 +41,7 @@ class CallbackPolicy:
 
 def callable_number(merchant: Merchant) -> MerchantNumber | None:
     """The merchant's verified number the platform calls, if it has one."""
-    return next((n for n in merchant.numbers if n.status == "verified"), None)
+    return verified_number(merchant)
 
 
 def unavailable_code(merchant: Merchant) -> str | None:
@@ -155,8 +156,10 @@ def _check_caps(shopper: Shopper, merchant: Merchant, policy: CallbackPolicy, no
 
 
 def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref: object,
-                     note: object, policy: CallbackPolicy, now: datetime | None = None) -> CallbackRequest:
-    """Create a callback request, due at the first moment that suits both sides."""
+                     note: object, policy: CallbackPolicy, now: datetime | None = None,
+                     client_id: int | None = None) -> CallbackRequest:
+    """Create a callback request, due at the first moment that suits both sides (asked for by
+    the shopper, or by integration client `client_id` on the shopper's behalf)."""
     now = now or utcnow()
     merchant = get_or_refuse(Merchant, merchant_id, "not_found.store")
     ensure_not_blocked(shopper)
@@ -172,7 +175,7 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
     _check_caps(shopper, merchant, policy, now)
     request = CallbackRequest(merchant_id=merchant.id, shopper_id=shopper.id, order_ref=order_ref,
                               note=note, asap=asap, window_start=start, window_end=end, due_at=due,
-                              status="scheduled")
+                              status="scheduled", client_id=client_id)
     try:
         with db.session.begin_nested():
             db.session.add(request)
@@ -183,10 +186,13 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
 
 
 def visible_request(request_id: int, *, shopper_id: int | None = None, owner_id: int | None = None,
-                    staff: bool = False) -> CallbackRequest:
-    """The request if the asker is its shopper, its merchant's owner or staff; else 404."""
+                    staff: bool = False, client_id: int | None = None) -> CallbackRequest:
+    """The request if the asker is its shopper, its merchant's owner, staff, or the integration
+    client that asked for it; else 404."""
     request = get_or_refuse(CallbackRequest, request_id, "not_found.callback")
     if staff or (shopper_id is not None and request.shopper_id == shopper_id):
+        return request
+    if client_id is not None and request.client_id == client_id:
         return request
     if owner_id is not None:
         merchant = db.session.get(Merchant, request.merchant_id)

@@ -8,7 +8,7 @@ from registry.core.openapi import ApiModel, LenientModel, Timestamp
 from registry.core.openapi.models import checked_by_operation
 
 # Checked by `operations.parse_when`, whose refusals say what is wrong with the slot.
-_WHEN = {"description": "`\"asap\"` (the default), or a slot `{\"start\", \"end\"}` in ISO 8601 "
+WHEN = {"description": "`\"asap\"` (the default), or a slot `{\"start\", \"end\"}` in ISO 8601 "
                         "with an offset; `end` defaults to start + 30 minutes.",
          "anyOf": [{"const": "asap"},
                    {"type": "object", "required": ["start"], "additionalProperties": False,
@@ -18,7 +18,7 @@ _TEXT = {"type": "string"}
 
 
 class NewCallback(LenientModel):
-    when: checked_by_operation(_WHEN, optional=True) = None
+    when: checked_by_operation(WHEN, optional=True) = None
     order_ref: checked_by_operation({**_TEXT, "maxLength": 64}, optional=True) = None
     note: checked_by_operation({**_TEXT, "maxLength": 500}, optional=True) = None
 

@@ -28,6 +28,8 @@ INT_TUNABLES: dict[str, int] = {
     "CALLBACK_RETRY_BACKOFF_SECONDS": 300,
     "CALLBACK_MAX_ATTEMPTS": 3,
     "BINDING_TTL_HOURS": 72,
+    # The longest `ttl_hours` a client may ask for a binding (`POST /api/v1/bindings`): 30 days.
+    "BINDING_MAX_TTL_HOURS": 720,
     "PROXY_NUMBER_CAP": 200,
     "OUTBOUND_CPS": 1,
     "VERIFICATION_LAPSE_DAYS": 180,

@@ -196,6 +196,19 @@ def allocate(party_a: str, party_b: str, *, ttl: timedelta, default_cap: int,
 
     An active binding for the same pair is reused and its expiry extended.
     """
+    return allocate_pair(party_a, party_b, ttl=ttl, default_cap=default_cap, country=country,
+                         merchant_id=merchant_id, now=now)[0]
+
+
+def allocate_pair(party_a: str, party_b: str, *, ttl: timedelta, default_cap: int,
+                  country: str | None = None, merchant_id: int | None = None,
+                  client_id: int | None = None, order_ref: str | None = None,
+                  now: datetime | None = None) -> tuple[Binding, bool]:
+    """`allocate`, saying whether the binding is new (True) or the pair's, extended (False).
+
+    A new binding records the integration client that asked for it and its order reference
+    (`bindings.for_client`); a reused one keeps what it had (the caller decides).
+    """
     now = now or utcnow()
     a, b = Party.of(party_a), Party.of(party_b)
     if a.number_hash == b.number_hash:
@@ -208,13 +221,13 @@ def allocate(party_a: str, party_b: str, *, ttl: timedelta, default_cap: int,
         "now": now, "default_cap": default_cap, "country": country,
         "party_a": a.e164, "party_a_hash": a.number_hash, "party_b": b.e164,
         "party_b_hash": b.number_hash, "merchant_id": merchant_id, "extension": None,
-        "created_at": utcnow(), "expires_at": now + ttl,
+        "created_at": utcnow(), "expires_at": now + ttl, "client_id": client_id, "order_ref": order_ref,
     }
     # PostgreSQL: the allocating statement itself says (KNOWN) when to look first,
     # which is rare; elsewhere look first, in one query.
     params["check"] = dialects.is_postgresql(conn)
     if not params["check"] and (current := _settle(conn, params, a, b, ttl, now)) is not None:
-        return current
+        return current, False
     skip: set[int] = set()
     # The numbers flagged with room, then the whole pool. On PostgreSQL both pass over numbers
     # other transactions hold, but a number held is not a full one: before a pair is given an
@@ -226,12 +239,12 @@ def allocate(party_a: str, party_b: str, *, ttl: timedelta, default_cap: int,
         made = _allocate_direct(conn, params, flagged, skip, wait)
         if made is KNOWN:
             if (current := _settle(conn, params, a, b, ttl, now)) is not None:
-                return current
+                return current, False
             params["check"] = False
             made = _allocate_direct(conn, params, flagged, skip, wait)
         if made is not None:
             binding_id, proxy_id, e164 = made
-            return _as_loaded(binding_id, {**params, "proxy_number_id": proxy_id}, e164)
+            return _as_loaded(binding_id, {**params, "proxy_number_id": proxy_id}, e164), True
     skip.clear()
     for _ in range(MAX_RACE_RETRIES):
         proxy = _pick_shared(conn, country, skip)
@@ -241,7 +254,7 @@ def allocate(party_a: str, party_b: str, *, ttl: timedelta, default_cap: int,
                   "extension": _free_extension(conn, proxy.id, proxy.e164)}
         binding_id = sql.insert_binding(conn, values)
         if binding_id is not None:
-            return _as_loaded(binding_id, values, proxy.e164)
+            return _as_loaded(binding_id, values, proxy.e164), True
         skip.add(proxy.id)
     raise PoolExhausted("no proxy number can take this pair now")
 

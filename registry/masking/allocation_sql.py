@@ -92,7 +92,7 @@ def lookup(conn, params: dict, now: datetime) -> tuple[int | None, bool]:
 
 
 FIELDS = ("proxy_number_id", "party_a", "party_a_hash", "party_b", "party_b_hash", "merchant_id",
-           "extension", "created_at", "expires_at")
+          "extension", "created_at", "expires_at", "client_id", "order_ref")
 _COLUMN_OF = {"party_a": "party_a_encrypted", "party_b": "party_b_encrypted"}
 
 
@@ -155,9 +155,10 @@ WITH known AS (
     SELECT id, e164 FROM here UNION ALL SELECT id, e164 FROM anywhere
 ), added AS (
     INSERT INTO bindings (proxy_number_id, party_a_encrypted, party_a_hash, party_b_encrypted,
-                          party_b_hash, merchant_id, extension, created_at, expires_at)
+                          party_b_hash, merchant_id, extension, created_at, expires_at, client_id,
+                          order_ref)
     SELECT id, :party_a, :party_a_hash, :party_b, :party_b_hash, :merchant_id, :extension,
-           :created_at, :expires_at
+           :created_at, :expires_at, :client_id, :order_ref
     FROM chosen
     ON CONFLICT DO NOTHING
     RETURNING id, proxy_number_id

@@ -84,6 +84,9 @@ class Binding(db.Model):
         _partial_index("ix_bindings_active_party_b", "party_b_hash", "expires_at", where=ACTIVE),
         _partial_index("ix_bindings_active_expiry", "expires_at", where=ACTIVE),
         _partial_index("ix_bindings_active_proxy", "proxy_number_id", where=ACTIVE),
+        # A client's bindings, newest first (its list), and by its order reference.
+        Index("ix_bindings_client_id_id", "client_id", "id"),
+        Index("ix_bindings_client_id_order_ref", "client_id", "order_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +101,11 @@ class Binding(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(String(100))
+    # The integration client that asked for the binding (`POST /api/v1/bindings`): it vouches for
+    # party B's number (the marketplace proved it; no code was sent); None for the platform's own
+    # bindings (a shopper's callback, who proved the number by code). Only that client sees it.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("integration_clients.id"))
+    order_ref: Mapped[str | None] = mapped_column(String(64))
 
     proxy_number: Mapped[ProxyNumber] = relationship()
 

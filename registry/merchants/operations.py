@@ -91,6 +91,11 @@ def merchant_for_client(client_id: int, merchant_id: object = None, external_id:
     return merchant
 
 
+def verified_number(merchant: Merchant) -> MerchantNumber | None:
+    """The store's verified number, the one the platform connects (callbacks, bindings), if any."""
+    return next((n for n in merchant.numbers if n.status == "verified"), None)
+
+
 def owned_merchant(merchant_id: int, owner_id: int) -> Merchant:
     """The store if `owner_id` owns it; otherwise 404, so existence is not revealed."""
     return get_or_refuse(Merchant, merchant_id, "not_found.store", lambda m: m.owner_id == owner_id)

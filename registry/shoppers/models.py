@@ -23,6 +23,10 @@ class Shopper(db.Model):
     # IANA zone from the number (phonenumbers); callbacks respect its calling hours.
     timezone: Mapped[str] = mapped_column(String(64))
     verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The integration client that vouched for the number when it asked for a callback on the
+    # shopper's behalf (the marketplace proved it), if the shopper first came that way; None for a
+    # shopper who proved the number by code here (`verified_at` is then the code's time).
+    asserted_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("integration_clients.id"))
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blocked_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from registry.core import dialects
 from registry.core.bearer import SHOPPER_TOKEN_PREFIX
 from registry.core.errors import Forbidden
 from registry.core.extensions import db
@@ -80,3 +81,31 @@ def shopper_for_token(token: str) -> Shopper | None:
 def ensure_not_blocked(shopper: Shopper) -> None:
     if shopper.blocked_at is not None:
         raise Forbidden("shopper_blocked")
+
+
+def asserted_shopper(phone: PhoneNumber, client_id: int) -> Shopper:
+    """The shopper with this number, created if new as vouched for by integration client
+    `client_id` (the marketplace proved the number; no code is sent here). An existing shopper
+    is as it was: one who proved the number by code keeps that, and a blocked one stays blocked."""
+    number_hash = get_cipher().lookup_hash(phone.e164)
+    query = select(Shopper).where(Shopper.phone_hash == number_hash)
+    shopper = db.session.scalar(query)
+    if shopper is None:
+        # ON CONFLICT DO NOTHING: a concurrent request that created the same shopper first wins,
+        # without an error (or a savepoint) here.
+        table = Shopper.__table__
+        now = utcnow()
+        db.session.execute(dialects.insert_ignore(table, dialects.flavour(db.session)).values({
+            table.c.phone_encrypted: phone.e164, table.c.phone_hash: number_hash,
+            table.c.masked: phone.masked, table.c.region: phone.region,
+            table.c.timezone: display_zone(phone.e164), table.c.asserted_by_client_id: client_id,
+            table.c.verified_at: now, table.c.created_at: now}))
+        shopper = db.session.scalar(query)
+    return shopper
+
+
+def is_blocked_number(e164: str) -> bool:
+    """Whether staff blocked the shopper with this number (an unknown number is not blocked)."""
+    number_hash = get_cipher().lookup_hash(e164)
+    return db.session.scalar(select(Shopper.id).where(
+        Shopper.phone_hash == number_hash, Shopper.blocked_at.is_not(None))) is not None

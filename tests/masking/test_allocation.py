@@ -241,7 +241,8 @@ def test_the_allocating_statement_reads_bindings_by_index_in_a_generic_plan(db):
     db.session.execute(text("ANALYZE bindings"))
     plan = generic_plan(db.session, allocation_sql._PG_DIRECT[True, False], types={
         "check": "boolean", "now": "timestamptz", "created_at": "timestamptz", "expires_at": "timestamptz",
-        "default_cap": "integer", "merchant_id": "integer", "skip": "integer[]"}, values={
-        "check": "true", "a_hash": "'a1'", "b_hash": "'b-new'", "skip": "'{}'", "merchant_id": "NULL",
-        "extension": "NULL", "default_cap": "200", "country": "'CN'"})
+        "default_cap": "integer", "merchant_id": "integer", "skip": "integer[]", "client_id": "integer"},
+        values={"check": "true", "a_hash": "'a1'", "b_hash": "'b-new'", "skip": "'{}'", "merchant_id": "NULL",
+                "extension": "NULL", "default_cap": "200", "country": "'CN'", "client_id": "NULL",
+                "order_ref": "NULL"})
     assert "Seq Scan on bindings" not in plan, plan

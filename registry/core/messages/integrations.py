@@ -26,4 +26,17 @@ MESSAGES = {
                                  "body or path); use a new key for a new request."),
     "idempotency.in_progress": _l("A request with this Idempotency-Key is still being processed; try "
                                   "again in %(retry_after)s seconds."),
+    # registry/masking/bindings.py: bindings by order (`/api/v1/bindings`)
+    "binding_unavailable.store_suspended": _l("This store is suspended: no shopper can be connected to it."),
+    "binding_unavailable.number_suspended": _l("This store's phone number is suspended: no shopper can be "
+                                               "connected to it."),
+    "binding_unavailable.no_verified_number": _l("This store has no verified phone number yet: its merchant "
+                                                 "must prove one by code before shoppers can be connected."),
+    "invalid.shopper_is_store": _l("'shopper_phone' is the store's own number."),
+    "shopper_blocked.binding": _l("This shopper's number may not be connected to stores."),
+    "conflict.binding_other_client": _l("Another integration client holds this shopper's binding with "
+                                        "this store."),
+    "not_found.binding": _l("No such binding."),
+    "pool_exhausted": _l("No proxy number can take this pair right now; try again in %(retry_after)s "
+                         "seconds."),
 }
