@@ -110,6 +110,13 @@ def _forget_integration_calls(app: Flask) -> int:
     return forget_old_calls(app.config["INTEGRATION_CALLS_RETENTION_DAYS"])
 
 
+def _check_pool(app: Flask) -> dict:
+    from registry.masking.capacity import check_pool
+    from registry.telephony import get_gateway
+
+    return check_pool(get_gateway(), app.config)
+
+
 DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
@@ -122,6 +129,7 @@ JOBS: tuple[Job, ...] = (
     Job("verify-call-log", DAY, _verify_call_log),
     Job("forget-idempotency-keys", 3600, _forget_idempotency_keys),
     Job("forget-integration-calls", DAY, _forget_integration_calls),
+    Job("check-pool", 600, _check_pool),
 )
 
 
