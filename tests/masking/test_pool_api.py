@@ -65,7 +65,8 @@ def test_the_list_pages_by_cursor(client, db, admin):
 
 
 def test_buying_a_number_twilio_says_is_gone(client, db, admin, simulator):
-    offer = client.post(f"{API}/search", json={"country": "GB", "type": "mobile"}, headers=admin).json["items"][0]
+    found = client.post(f"{API}/search", json={"country": "GB", "type": "mobile"}, headers=admin)
+    offer = found.json["items"][0]
     simulator.state.sold_elsewhere.add(offer["phone_number"])
     refused = client.post(API, json={"phone_number": offer["phone_number"]}, headers=admin)
     assert refused.status_code == 409
@@ -91,7 +92,8 @@ def test_releasing_a_number_with_active_bindings_is_refused_with_the_count(clien
 def test_a_search_with_a_country_twilio_does_not_know(client, db, admin):
     refused = client.post(f"{API}/search", json={"country": "ZZ"}, headers=admin)
     assert refused.status_code == 422
-    assert (refused.json["error"]["reason"], refused.json["error"]["field"]) == ("invalid.pool_country", "country")
+    error = refused.json["error"]
+    assert (error["reason"], error["field"]) == ("invalid.pool_country", "country")
     assert "ZZ" in refused.json["error"]["message"]
 
 
