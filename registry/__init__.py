@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.core.openapi.views import bp as openapi_views
     from registry.core.urls import DatabaseId
     from registry.integrations.api import bp as integrations_api
+    from registry.masking.api import bp as pool_api
     from registry.masking.client_api import bp as bindings_api
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
@@ -125,12 +126,13 @@ def register_blueprints(app: Flask) -> None:
     from registry.shoppers.api import bp as shoppers_api
     from registry.shoppers.views import bp as shoppers_views
     from registry.staff.clients import bp as staff_clients
+    from registry.staff.pool import bp as staff_pool
     from registry.staff.views import bp as staff_views
 
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
-                integrations_api, bindings_api, callbacks_client_api, openapi_views):
+                integrations_api, bindings_api, callbacks_client_api, pool_api, openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken
@@ -142,7 +144,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views, staff_clients):
+                      complaints_views, staff_views, staff_clients, staff_pool):
         app.register_blueprint(blueprint)
 
 

@@ -116,6 +116,13 @@ def _forget_integration_calls(app: Flask) -> int:
     return forget_old_calls(app.config["INTEGRATION_CALLS_RETENTION_DAYS"])
 
 
+def _check_pool(app: Flask) -> dict:
+    from registry.masking.capacity import check_pool
+    from registry.telephony import get_gateway
+
+    return check_pool(get_gateway(), app.config)
+
+
 DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
@@ -129,6 +136,7 @@ JOBS: tuple[Job, ...] = (
     Job("forget-idempotency-keys", 3600, _forget_idempotency_keys),
     Job("forget-integration-calls", DAY, _forget_integration_calls),
     Job("forget-stale-login-failures", 3600, _forget_stale_login_failures),
+    Job("check-pool", 600, _check_pool),
 )
 
 

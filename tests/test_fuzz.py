@@ -46,6 +46,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.pool_support import numbers_restored
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
@@ -58,7 +59,8 @@ FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kin
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`, `{client}`, `{binding}`: ids
+    path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`, `{client}`, `{binding}`,
+    # `{proxy}`: ids
     # anon, pending (a shopper waiting for a code), shopper, merchant, newcomer (no store), staff, admin,
     # integration (a marketplace back end's `rk_` key)
     who: str
@@ -115,6 +117,10 @@ ROUTES = [
     Route("POST", "/staff/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/staff/clients/", "admin"), Route("POST", "/staff/clients/", "admin", ("name", "scopes")),
     Route("POST", "/staff/clients/{client}/revoke", "admin"),
+    Route("GET", "/staff/pool/", "admin", ("country", "type", "area_code", "contains")),
+    Route("POST", "/staff/pool/buy", "admin", ("phone_number",)),
+    Route("POST", "/staff/pool/{proxy}/drain", "admin"),
+    Route("POST", "/staff/pool/{proxy}/release", "admin"),
     # the JSON API
     Route("POST", "/api/v1/accounts", "anon", ("email", "password")),
     Route("POST", "/api/v1/auth/token", "anon", ("email", "password")),
@@ -140,6 +146,11 @@ ROUTES = [
     Route("POST", "/api/v1/complaints/{complaint}/assign", "staff"),
     Route("POST", "/api/v1/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/api/v1/integration/whoami", "integration"),
+    Route("GET", "/api/v1/proxy-numbers", "admin", ("cursor", "per_page")),
+    Route("POST", "/api/v1/proxy-numbers/search", "admin", ("country", "type", "area_code", "contains")),
+    Route("POST", "/api/v1/proxy-numbers", "admin", ("phone_number",)),
+    Route("POST", "/api/v1/proxy-numbers/{proxy}/drain", "admin"),
+    Route("DELETE", "/api/v1/proxy-numbers/{proxy}", "admin"),
     Route("GET", "/api/v1/merchants/{store}", "integration"),
     # the API's description and its reader
     Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
@@ -212,8 +223,14 @@ def app_overrides():
 
 
 @pytest.fixture
-def world(app):
-    """A store with a verified and an unverified number, a shopper's callback, a call, a complaint."""
+def world(app, simulator):
+    """A store with a verified and an unverified number, a shopper's callback, a call, a complaint,
+    a proxy number (what the pool routes buy at the simulator is given back afterwards)."""
+    with numbers_restored(simulator.state):
+        yield _world(app)
+
+
+def _world(app):
     store = make_callable_merchant()
     number = make_number(store, "+8613800138001")
     shopper = make_shopper()
@@ -229,11 +246,12 @@ def world(app):
              "staff": make_user("staff"), "admin": make_user("admin")}
     integration, key = make_client(scopes=["bindings", "callbacks"])
     make_proxy("+8613900000001")
+    proxy = make_proxy("+8613900000077")
     binding = make_binding(merchant_id=store.id)
     binding.client_id = integration.id
     database.session.commit()
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
-           "complaint": complaint.id, "client": integration.id, "binding": binding.id}
+           "complaint": complaint.id, "client": integration.id, "binding": binding.id, "proxy": proxy.id}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
     tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
@@ -291,7 +309,8 @@ def check(route: Route, response) -> None:
 def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
-             "complaint": "complaint_id", "client": "client_id", "binding": "binding_id"}
+             "complaint": "complaint_id", "client": "client_id", "binding": "binding_id",
+             "proxy": "proxy_id"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):

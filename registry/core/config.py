@@ -59,6 +59,10 @@ INT_TUNABLES: dict[str, int] = {
     "IDEMPOTENCY_LEASE_SECONDS": 300,
     # How long the log of integration clients' calls is kept.
     "INTEGRATION_CALLS_RETENTION_DAYS": 90,
+    # Proxy pool: a country is low when its free capacity falls under this percentage of its
+    # capacity; the scheduler then buys up to POOL_AUTO_BUY_MAX numbers a day (0: never).
+    "POOL_LOW_WATERMARK": 10,
+    "POOL_AUTO_BUY_MAX": 0,
 }
 # Lowest values a tunable may take (below them the promise made to clients would not hold).
 INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1,
@@ -154,6 +158,8 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
         config[name] = _parse_int(name, env[name]) if name in env else default
         if config[name] < INT_MINIMUMS.get(name, 0):
             raise ConfigError(f"{name} must be at least {INT_MINIMUMS[name]}")
+    if config["POOL_LOW_WATERMARK"] > 100:
+        raise ConfigError("POOL_LOW_WATERMARK is a percentage: at most 100")
     for name, default in STR_TUNABLES.items():
         config[name] = env.get(name, default)
     for name, default in BOOL_TUNABLES.items():

@@ -57,16 +57,20 @@ def list_numbers() -> None:
                    f"{proxy.active_bindings:>6}/{cap}  {proxy.provider_sid or '-'}")
 
 
-@proxy_cli.command("retire")
+@proxy_cli.command("drain")
 @click.argument("number")
-def retire(number: str) -> None:
-    """Stop giving NUMBER new bindings; existing ones run out."""
+def drain(number: str) -> None:
+    """Stop giving NUMBER new bindings; existing ones run out (state `draining`)."""
     with unit_of_work():
         try:
             proxy = pool.retire(number)
         except AppError as exc:
             _fail(exc)
-    click.echo(f"retired {proxy.e164}; {proxy.active_bindings} active binding(s) run out")
+    click.echo(f"{proxy.e164} is draining; {proxy.active_bindings} active binding(s) run out")
+
+
+# The older name of `drain`, kept for the scripts that use it.
+proxy_cli.add_command(drain, "retire")
 
 
 @proxy_cli.command("stats")

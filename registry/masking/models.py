@@ -11,7 +11,14 @@ from registry.core.extensions import db
 from registry.core.phones import EncryptedPhone
 from registry.core.timeutil import utcnow
 
-PROXY_STATUSES = ("active", "retired")
+# active: takes new bindings. draining: takes none, its bindings live out their TTL (`proxy retire`
+# and the console's "drain"; once called "retired"). released: given back to Twilio, kept for
+# the bindings and call log that name it. Allocation only ever reads `status = 'active'`.
+ACTIVE_STATUS, DRAINING, RELEASED = "active", "draining", "released"
+PROXY_STATUSES = (ACTIVE_STATUS, DRAINING, RELEASED)
+# How a number came into the pool: `proxy add`/`proxy sync`, a purchase by staff, or the scheduler
+# buying when a country ran low (counted against POOL_AUTO_BUY_MAX a day).
+ORIGINS = ("cli", "staff", "auto")
 ACTIVE = text("ended_at IS NULL")
 ACTIVE_DIRECT = text("ended_at IS NULL AND extension IS NULL")
 ACTIVE_EXTENSION = text("ended_at IS NULL AND extension IS NOT NULL")
@@ -56,8 +63,18 @@ class ProxyNumber(db.Model):
     # when `cap` is None); true again as soon as one of its bindings ends. Kept in the
     # same statements as `active_bindings`; allocation still checks the count itself.
     has_room: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # What calls and texts Twilio says the number takes (a number added by hand: assumed both).
+    voice: Mapped[bool] = mapped_column(default=True, server_default=true())
+    sms: Mapped[bool] = mapped_column(default=True, server_default=true())
+    origin: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When it stopped taking new bindings (began draining), and when it was given back.
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def capacity(self, default_cap: int) -> int:
+        """Most active bindings it may carry (a shared number: its extensions)."""
+        return self.cap or default_cap
 
 
 class Binding(db.Model):
@@ -87,6 +104,8 @@ class Binding(db.Model):
         # A client's bindings, newest first (its list), and by its order reference.
         Index("ix_bindings_client_id_id", "client_id", "id"),
         Index("ix_bindings_client_id_order_ref", "client_id", "order_ref"),
+        # The pool console counts the pairs that fell back to an extension in the last 24 h.
+        _partial_index("ix_bindings_extension_created", "created_at", where=text("extension IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,8 @@
-"""The proxy pool: adding, syncing with Twilio, retiring, and its pressure."""
+"""The proxy pool: adding, syncing with Twilio, draining, and its pressure.
+
+Buying and releasing through Twilio are `masking.provisioning`'s; the pool's
+figures per country and the low-capacity check `masking.capacity`'s.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,42 @@ from sqlalchemy import func, select, union_all
 
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
+from registry.core.lookups import get_or_refuse
 from registry.core.phones import PhoneError, parse_phone
 from registry.core.timeutil import utcnow
-from registry.masking.models import Binding, ProxyNumber
+from registry.masking.models import ACTIVE_STATUS, DRAINING, RELEASED, Binding, ProxyNumber
 from registry.telephony import TelephonyGateway
 
 
-def _parse_proxy(raw: str) -> tuple[str, str]:
-    if not raw.strip().startswith("+"):
-        raise InvalidInput("invalid.pool_format", field="number", number=repr(raw))
+def parse_proxy(raw: str, field: str = "number") -> tuple[str, str]:
+    """(E.164, country) of a proxy number as typed; refused unless it is E.164 and valid."""
+    if not isinstance(raw, str) or not raw.strip().startswith("+"):
+        raise InvalidInput("invalid.pool_format", field=field, number=repr(raw))
     try:
-        phone = parse_phone(raw, field="number")
+        phone = parse_phone(raw, field=field)
     except PhoneError as exc:
         # The phone refusal goes along as a key (`problem`) and is worded with the pool's.
-        raise InvalidInput("invalid.pool_number", field="number", **exc.params, number=repr(raw),
+        raise InvalidInput("invalid.pool_number", field=field, **exc.params, number=repr(raw),
                            problem=exc.key) from None
     return phone.e164, phone.region
 
 
 def add_proxy_number(raw: str, *, shared: bool = False, cap: int | None = None,
-                     provider_sid: str | None = None) -> ProxyNumber:
-    """Put a number the platform owns into the pool."""
-    e164, country = _parse_proxy(raw)
+                     provider_sid: str | None = None, origin: str = "cli", field: str = "number",
+                     voice: bool = True, sms: bool = True) -> ProxyNumber:
+    """Put a number the platform owns into the pool (again, if it was released)."""
+    e164, country = parse_proxy(raw, field)
     if cap is not None and cap < 1:
         raise InvalidInput("invalid.pool_cap", field="cap")
-    if db.session.scalar(select(ProxyNumber.id).where(ProxyNumber.e164 == e164)) is not None:
-        raise Conflict("conflict.in_pool", field="number", number=e164)
-    proxy = ProxyNumber(e164=e164, country=country, shared=shared, cap=cap, provider_sid=provider_sid)
-    db.session.add(proxy)
+    proxy = db.session.scalar(select(ProxyNumber).where(ProxyNumber.e164 == e164))
+    if proxy is not None and proxy.status != RELEASED:
+        raise Conflict("conflict.in_pool", field=field, number=e164)
+    if proxy is None:
+        proxy = ProxyNumber(e164=e164, country=country)
+        db.session.add(proxy)
+    proxy.status, proxy.retired_at, proxy.released_at = ACTIVE_STATUS, None, None
+    proxy.shared, proxy.cap, proxy.provider_sid, proxy.origin = shared, cap, provider_sid, origin
+    proxy.voice, proxy.sms, proxy.created_at, proxy.has_room = voice, sms, utcnow(), True
     db.session.flush()
     return proxy
 
@@ -50,7 +62,7 @@ def sync_with_provider(gateway: TelephonyGateway, public_base_url: str) -> list[
     for number in gateway.list_incoming_numbers():
         gateway.configure_incoming_number(number["sid"], voice, sms, status)
         proxy = db.session.scalar(select(ProxyNumber).where(ProxyNumber.e164 == number["phone_number"]))
-        if proxy is None:
+        if proxy is None or proxy.status == RELEASED:
             proxy = add_proxy_number(number["phone_number"], provider_sid=number["sid"])
         proxy.provider_sid = number["sid"]
         synced.append(proxy)
@@ -59,14 +71,32 @@ def sync_with_provider(gateway: TelephonyGateway, public_base_url: str) -> list[
 
 
 def retire(raw: str) -> ProxyNumber:
-    """No new bindings on this number; its existing ones run out."""
-    e164, _ = _parse_proxy(raw)
+    """`proxy retire`: drain the number typed (the CLI's older word for draining)."""
+    e164, _ = parse_proxy(raw)
     proxy = db.session.scalar(select(ProxyNumber).where(ProxyNumber.e164 == e164))
     if proxy is None:
         raise NotFound("not_found.pool_number", field="number", number=e164)
-    proxy.status, proxy.retired_at = "retired", proxy.retired_at or utcnow()
+    return drain(proxy)
+
+
+def get_proxy(proxy_id: int) -> ProxyNumber:
+    return get_or_refuse(ProxyNumber, proxy_id, "not_found.proxy_number")
+
+
+def drain(proxy: ProxyNumber) -> ProxyNumber:
+    """No new bindings on this number; its existing ones live out their TTL. Draining a
+    draining number changes nothing; a released one cannot be drained."""
+    if proxy.status == RELEASED:
+        raise Conflict("conflict.pool_released", number=proxy.e164, id=proxy.id, status=proxy.status)
+    proxy.status, proxy.retired_at = DRAINING, proxy.retired_at or utcnow()
     db.session.flush()
     return proxy
+
+
+def active_bindings_of(proxy_id: int) -> int:
+    """Active bindings on the number, counted (not the allocation's running count)."""
+    return db.session.scalar(select(func.count(Binding.id)).where(
+        Binding.proxy_number_id == proxy_id, Binding.ended_at.is_(None))) or 0
 
 
 def pool() -> list[ProxyNumber]:

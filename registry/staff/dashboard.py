@@ -19,7 +19,7 @@ from registry.complaints.models import Complaint
 from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
-from registry.masking import pool
+from registry.masking import capacity, pool
 from registry.merchants.models import Merchant
 
 DAYS = 14
@@ -86,6 +86,7 @@ class PoolPressure:
     """How full the proxy pool is."""
     stats: pool.PoolStats
     bars: list[Bar]  # bindings against capacity, numbers needed against numbers owned
+    low: list[capacity.CountryCapacity]  # countries under POOL_LOW_WATERMARK
 
     @property
     def short(self) -> bool:
@@ -99,16 +100,17 @@ def _share(part: int, whole: int) -> float:
     return 1.0 if part else 0.0
 
 
-def pool_pressure(default_cap: int) -> PoolPressure:
-    """Bindings against the pool's capacity, and the numbers the busiest party needs."""
+def pool_pressure(default_cap: int, watermark: int = 10) -> PoolPressure:
+    """Bindings against the pool's capacity, the numbers the busiest party needs, and the
+    countries low on free capacity."""
     stats = pool.stats(default_cap)
-    capacity = stats.pool_size * stats.cap
+    total = stats.pool_size * stats.cap
     return PoolPressure(stats, [
-        Bar("bindings", stats.active_bindings, f"{stats.active_bindings} / {capacity}",
-            _share(stats.active_bindings, capacity)),
+        Bar("bindings", stats.active_bindings, f"{stats.active_bindings} / {total}",
+            _share(stats.active_bindings, total)),
         Bar("numbers", stats.numbers_needed, f"{stats.numbers_needed} / {stats.pool_size}",
             _share(stats.numbers_needed, stats.pool_size)),
-    ])
+    ], capacity.pool_low_countries(default_cap, watermark))
 
 
 @dataclass(frozen=True)

@@ -134,3 +134,26 @@ class RevokeClientForm(BaseForm):
 def utc_time(value: datetime | None) -> str:
     """`2026-11-23 02:15:07 UTC`; staff compare times across zones, so the console speaks UTC."""
     return as_utc(value).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "—"
+
+
+POOL_KINDS = {"local": _l("Local"), "mobile": _l("Mobile")}
+
+
+class PoolSearchForm(Form):
+    """Numbers Twilio would sell (GET, no CSRF token: a search buys nothing)."""
+    country = StringField(_l("Country"), description=_l("Two letters, e.g. US, GB, CN."),
+                          render_kw={"maxlength": 2, "autocomplete": "off", "size": 4})
+    type = SelectField(_l("Type"), choices=_choices(POOL_KINDS), default="local", validate_choice=False)
+    area_code = StringField(_l("Area code"), render_kw={"inputmode": "numeric", "maxlength": 5})
+    contains = StringField(_l("Contains"),
+                           description=_l("Digits the number contains; * stands for any digit."),
+                           render_kw={"maxlength": 16, "autocomplete": "off"})
+
+
+class BuyNumberForm(BaseForm):
+    """The "Buy" button of one search result: the number, and the CSRF token."""
+    phone_number = StringField(_l("Number"))
+
+
+class PoolActionForm(BaseForm):
+    """Only the CSRF token: a number's "Drain" or "Release" button."""

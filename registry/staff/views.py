@@ -89,7 +89,8 @@ def dashboard():
     """Charts from the log: calls and answer rate per day, complaints per store, pool pressure."""
     return render_template(
         "staff/dashboard.html", daily=queries.daily_calls(), per_merchant=queries.complaints_per_merchant(),
-        pressure=queries.pool_pressure(current_app.config["PROXY_NUMBER_CAP"]),
+        pressure=queries.pool_pressure(current_app.config["PROXY_NUMBER_CAP"],
+                                       current_app.config["POOL_LOW_WATERMARK"]),
         chain=queries.chain_status(), verify_form=VerifyChainForm(),
         open_complaints=queries.open_complaints())
 

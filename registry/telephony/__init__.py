@@ -13,8 +13,12 @@ from registry.telephony.gateway import (
     TelephonyGateway,
     VerificationNotFound,
 )
+from registry.telephony.numbers import NUMBER_NOT_AVAILABLE, AvailableNumber, BoughtNumber
 
 __all__ = [
+    "NUMBER_NOT_AVAILABLE",
+    "AvailableNumber",
+    "BoughtNumber",
     "CheckResult",
     "ProviderError",
     "RefusedHost",

@@ -13,6 +13,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from registry.telephony.numbers import NumbersMixin
 from registry.telephony.routing import RefusedHost, RoutingHttpClient, route_url
 
 __all__ = ["CheckResult", "ProviderError", "RefusedHost", "TelephonyGateway", "VerificationNotFound"]
@@ -65,7 +66,7 @@ class CheckResult:
     status: str
 
 
-class TelephonyGateway:
+class TelephonyGateway(NumbersMixin):
     """Twilio REST calls and webhook signatures, through the official SDK."""
 
     def __init__(
@@ -139,7 +140,7 @@ class TelephonyGateway:
             return False
         return True
 
-    # Messaging and numbers ------------------------------------------------
+    # Messaging (the account's numbers: `telephony.numbers`) -----------------------------
 
     def send_sms(self, from_: str, to: str, body: str, status_callback: str | None = None) -> str:
         """Send an SMS; returns the message SID."""
@@ -147,29 +148,6 @@ class TelephonyGateway:
         if status_callback:
             options["status_callback"] = status_callback
         return self._call(self.client.messages.create, **options).sid
-
-    def list_incoming_numbers(self) -> list[dict]:
-        """The account's phone numbers: `sid`, `phone_number`, webhook URLs."""
-        numbers = self._call(self.client.incoming_phone_numbers.list)
-        return [
-            {
-                "sid": n.sid,
-                "phone_number": n.phone_number,
-                "voice_url": n.voice_url,
-                "sms_url": n.sms_url,
-            }
-            for n in numbers
-        ]
-
-    def configure_incoming_number(self, sid: str, voice_url: str, sms_url: str,
-                                  status_callback: str | None = None) -> None:
-        """Point a number's voice, SMS and call-status webhooks at the app."""
-        number = self.client.incoming_phone_numbers(sid)
-        options = {"voice_url": voice_url, "voice_method": "POST", "sms_url": sms_url,
-                   "sms_method": "POST"}
-        if status_callback:
-            options.update(status_callback=status_callback, status_callback_method="POST")
-        self._call(number.update, **options)
 
     # Voice ------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def test_production_refuses_development_defaults(tmp_path, missing_or_bad, value
 @pytest.mark.parametrize(
     ("name", "value"),
     [("CALLBACK_MAX_ATTEMPTS", "three"), ("OUTBOUND_CPS", "-1"), ("RECORD_CALLS", "maybe"),
-     ("REGISTRY_ENV", "staging")],
+     ("REGISTRY_ENV", "staging"), ("POOL_LOW_WATERMARK", "150"), ("POOL_AUTO_BUY_MAX", "-2")],
 )
 def test_bad_tunables_are_named(tmp_path, name, value):
     with pytest.raises(ConfigError, match=name):

@@ -12,7 +12,7 @@ def test_add_list_retire(runner, db):
     assert "+14155550100" in listed.output and "0/200" in listed.output
     retired = runner.invoke(args=["proxy", "retire", "+14155550100"])
     assert retired.exit_code == 0
-    assert db.session.query(ProxyNumber).filter_by(e164="+14155550100").one().status == "retired"
+    assert db.session.query(ProxyNumber).filter_by(e164="+14155550100").one().status == "draining"
 
 
 def test_add_refuses_bad_numbers_and_stores_none(runner, db):

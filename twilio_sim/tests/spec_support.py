@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from openapi_core.datatypes import RequestParameters
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -120,3 +121,24 @@ def valid_request(product: str, template: str, method: str) -> tuple[str, Reques
         for name in typed_names[:6]:
             form.setdefault(name, valid_value(schema["properties"][name]))
     return path, make_request(method, "/" + product + path, query=query, form=form)
+
+
+class _SpecResponse:
+    """A response as openapi-core reads it."""
+
+    def __init__(self, response):
+        self.data = response.get_data()
+        self.status_code = response.status_code
+        self.content_type = response.content_type
+        self.headers = response.headers
+
+
+def assert_response_matches_spec(product: str, path: str, response, method: str = "get") -> None:
+    """The simulator's `response` to `method` `path` (product-relative) is what Twilio's spec
+    describes: its status declared, its body valid against that status's schema."""
+    from twilio_sim.validation import _SpecRequest, load_spec
+
+    request = _SpecRequest(host_url=PRODUCTS[product].host_url, path=path, method=method, body=b"",
+                           content_type="application/octet-stream",
+                           parameters=RequestParameters())
+    load_spec(PRODUCTS[product].spec_file).validate_response(request, _SpecResponse(response))

@@ -65,6 +65,19 @@ MESSAGES = {
     "invalid.pool_cap": _l("The cap must be at least 1."),
     "conflict.in_pool": _l("%(number)s is already in the pool."),
     "not_found.pool_number": _l("%(number)s is not in the pool."),
+    # registry/masking/provisioning.py: the pool console and /api/v1/proxy-numbers
+    "not_found.proxy_number": _l("No such proxy number."),
+    "conflict.pool_released": _l("%(number)s is already released."),
+    "conflict.pool_bindings_active": _l("%(number)s still carries %(count)s active binding(s): drain it, "
+                                        "and release it once they have ended."),
+    "conflict.number_unavailable": _l("%(number)s is no longer available at Twilio (someone else has "
+                                      "bought it): search again."),
+    "invalid.pool_country_format": _l("Give the country as two letters (ISO 3166), e.g. US."),
+    "invalid.pool_country": _l("Twilio sells no numbers of that type in %(country)s."),
+    "invalid.pool_area_code": _l("The area code is one to five digits."),
+    "invalid.pool_contains": _l("'contains' is 1 to 16 digits or letters; * stands for any one digit."),
+    "invalid.pool_purchase": _l("Twilio would not sell %(number)s: %(detail)s"),
+    "provider_unavailable.numbers": _l("Twilio could not be reached just now; please try again shortly."),
 }
 
 # Where a page says it differently: the API's words name JSON fields and

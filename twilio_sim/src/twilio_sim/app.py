@@ -14,7 +14,7 @@ import re
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from twilio_sim import calls, messaging, numbers, phone_calls, phones, recordings, verify
+from twilio_sim import account, available, calls, messaging, numbers, phone_calls, phones, recordings, verify
 from twilio_sim.context import EXTENSION_KEY, SimulatorContext, current_sim
 from twilio_sim.engine import CallEngine
 from twilio_sim.errors import TwilioError, authenticate_error, not_found
@@ -60,7 +60,7 @@ def create_simulator_app(
     app.after_request(_basic_challenge)
     app.register_error_handler(TwilioError, TwilioError.to_response)
     app.register_error_handler(HTTPException, _http_error)
-    for module in (verify, messaging, numbers, calls, recordings, phones, phone_calls):
+    for module in (verify, messaging, numbers, available, account, calls, recordings, phones, phone_calls):
         app.register_blueprint(module.bp)
     return app
 

@@ -60,7 +60,8 @@ def list_numbers(account_sid: str):
 
 @bp.post("/IncomingPhoneNumbers.json")
 def create_number(account_sid: str):
-    """Buy a number (PhoneNumber, or any free one in AreaCode): 201."""
+    """Buy a number (PhoneNumber, or any free one in AreaCode): 201; 400/21422 when it is not
+    available (the account or another customer owns it)."""
     form = params()
     state = current_sim().state
     with state.lock:
@@ -69,7 +70,7 @@ def create_number(account_sid: str):
             raise TwilioError(400, 21421, "PhoneNumber is required (or an AreaCode)")
         if not is_e164(phone_number):
             raise TwilioError(400, 21421, f"PhoneNumber is invalid: {phone_number}")
-        if state.find_number(phone_number) is not None:
+        if state.find_number(phone_number) is not None or phone_number in state.sold_elsewhere:
             raise TwilioError(400, 21422, f"PhoneNumber is not available: {phone_number}")
         number = state.numbers[state.add_incoming_number(phone_number)]
         _apply_settings(state, number, form)

@@ -164,6 +164,7 @@ class SimulatorState(VoiceStateMixin):
         self.time_scale = time_scale
         # The call engine of the app serving this state (set by create_simulator_app).
         self.voice = None
+        self.created_at = clock()
         self.reset()
 
     def reset(self) -> None:
@@ -177,6 +178,7 @@ class SimulatorState(VoiceStateMixin):
             self.verifications: dict[str, Verification] = {}
             self.messages: dict[str, Message] = {}
             self.numbers: dict[str, IncomingNumber] = {}
+            self.sold_elsewhere: set[str] = set()  # another customer's: buying them is 21422
             self.webhooks: list[WebhookRecord] = []
             self._reset_voice()
         if self.voice is not None:

@@ -1,0 +1,116 @@
+"""The pool's figures per country, the low watermark, the `pool.low` hook and the auto-buy job."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from registry.core.timeutil import utcnow
+from registry.masking import capacity, pool
+from registry.masking.models import Binding, ProxyNumber
+from registry.telephony import get_gateway
+from tests.factories import make_binding, make_proxy
+from tests.pool_support import restore_simulator_numbers  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.usefixtures("restore_simulator_numbers")
+
+
+@pytest.fixture(autouse=True)
+def fresh_hook():
+    capacity._ANNOUNCED.clear()
+    listeners = list(capacity._LISTENERS)
+    yield
+    capacity._LISTENERS[:] = listeners
+    capacity._ANNOUNCED.clear()
+
+
+def config(app, **overrides) -> dict:
+    return {**app.config, "PROXY_NUMBER_CAP": 4, "POOL_LOW_WATERMARK": 10, **overrides}
+
+
+def test_figures_per_country(db):
+    make_proxy("+8613900000001")
+    make_proxy("+8613900000002", cap=2)
+    pool.drain(make_proxy("+8613900000003"))
+    make_proxy("+14155550100")
+    make_proxy("+8613900000099", shared=True)
+    db.session.commit()
+    make_binding("+8613800138000", "+8613700137000", country="CN")
+    [cn, us] = capacity.by_country(default_cap=4, watermark=10)
+    assert (cn.country, cn.numbers, cn.draining, cn.capacity, cn.used, cn.free) == ("CN", 2, 1, 6, 1, 5)
+    assert (us.country, us.capacity, us.free, us.low) == ("US", 4, 4, False)
+
+
+def test_extension_fallbacks_of_the_last_day_are_counted(db):
+    make_proxy("+8613900000001", cap=1)
+    make_proxy("+8613900000099", shared=True)
+    make_binding("+8613800138000", "+8613700137000")
+    fallback = make_binding("+8613800138111", "+8613700137001")
+    old = make_binding("+8613800138222", "+8613700137002")
+    assert fallback.extension and old.extension
+    db.session.execute(sa.update(Binding).where(Binding.id == old.id)
+                       .values(created_at=utcnow() - timedelta(hours=25)))
+    db.session.commit()
+    [cn] = capacity.by_country(default_cap=4, watermark=10)
+    assert cn.fallbacks_24h == 1
+    assert cn.low  # its only direct number is full
+
+
+def test_low_under_the_watermark(db):
+    make_proxy("+8613900000001", cap=10)
+    for n in range(9):
+        make_binding(f"+86138001380{n:02d}", f"+86137001370{n:02d}")
+    assert capacity.pool_low_countries(default_cap=4, watermark=10) == []  # 1 of 10 free: not under
+    make_binding("+8613800138099", "+8613700137099")
+    assert [c.country for c in capacity.pool_low_countries(default_cap=4, watermark=10)] == ["CN"]
+    assert capacity.pool_low_countries(default_cap=4, watermark=0) == []
+
+
+def test_the_hook_hears_a_country_once_while_it_stays_low(app, db):
+    heard = []
+    capacity.on_pool_low(heard.append)
+    pool.drain(make_proxy("+8613900000001"))
+    db.session.commit()
+    assert capacity.check_pool(get_gateway(), config(app))["announced"] == ["CN"]
+    assert capacity.check_pool(get_gateway(), config(app))["announced"] == []
+    assert [(e["country"], e["free"], e["capacity"], e["watermark"]) for e in heard] == [("CN", 0, 0, 10)]
+
+
+def test_no_auto_buy_unless_configured(app, db, simulator):
+    pool.drain(make_proxy("+8613900000001"))
+    db.session.commit()
+    result = capacity.check_pool(get_gateway(), config(app, POOL_AUTO_BUY_MAX=0))
+    assert result["low"] == ["CN"] and result["bought"] == []
+
+
+def test_auto_buy_buys_up_to_the_daily_maximum_and_says_why(app, db, simulator, caplog):
+    make_proxy("+14155550100", cap=4)
+    for n in range(4):
+        make_binding(f"+86138001380{n:02d}", f"+86137001370{n:02d}")
+    caplog.set_level(logging.INFO, logger="registry.masking.capacity")
+    result = capacity.check_pool(get_gateway(), config(app, POOL_AUTO_BUY_MAX=1))
+    db.session.commit()
+    assert result["low"] == ["US"] and len(result["bought"]) == 1
+    [bought] = result["bought"]
+    assert simulator.state.find_number(bought).voice_url.endswith("/webhooks/twilio/voice/incoming")
+    row = db.session.scalar(sa.select(ProxyNumber).where(ProxyNumber.e164 == bought))
+    assert (row.origin, row.status, row.country) == ("auto", "active", "US")
+    assert f"bought {bought} because US was low" in caplog.text
+    # Still low (a number was full and one more came), but the day's budget is spent.
+    make_binding("+8613800138100", "+8613700137100")
+    make_binding("+8613800138101", "+8613700137101")
+    make_binding("+8613800138102", "+8613700137102")
+    make_binding("+8613800138103", "+8613700137103")
+    again = capacity.check_pool(get_gateway(), config(app, POOL_AUTO_BUY_MAX=1))
+    assert again["low"] == ["US"] and again["bought"] == []
+    assert "were bought in the last 24 h" in caplog.text
+
+
+def test_numbers_wanted_bring_the_country_over_the_watermark():
+    country = capacity.CountryCapacity("CN", 10, 0, 100, 100, 0, 20)
+    # Each new number of cap 10 adds 10 free: 3 bring 30 free of 130 (23 %).
+    assert capacity.numbers_wanted(country, 10) == 3
+    assert capacity.numbers_wanted(capacity.CountryCapacity("CN", 0, 1, 0, 0, 0, 10), 10) == 1
