@@ -98,6 +98,12 @@ def _verify_call_log(app: Flask) -> str:
     return verify_call_log(app)
 
 
+def _deliver_webhooks(app: Flask) -> dict:
+    from registry.webhooks.delivery import DeliverySettings, deliver_due
+
+    return deliver_due(DeliverySettings.from_config(app.config, WORKER_NAME), stop=STOPPING.is_set)
+
+
 DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
@@ -105,6 +111,7 @@ JOBS: tuple[Job, ...] = (
     Job("end-expired-bindings", 60, _end_expired_bindings),
     Job("settle-silent-calls", 60, _settle_silent_calls),
     Job("seal-call-log", 1, _seal_call_log),
+    Job("deliver-webhooks", 1, _deliver_webhooks, outlasts_interval=True),
     Job("copy-recordings", 60, _copy_recordings),
     Job("retention", DAY, _apply_retention),
     Job("verify-call-log", DAY, _verify_call_log),

@@ -143,6 +143,9 @@ COMMIT_NOW_IN = {
     "registry/masking/webhooks.py": "a relayed text is logged before it is sent",
     "registry/callbacks/webhooks.py": "a missed call is stored before the shopper is texted about it",
     "registry/integrations/auth.py": "a refused client call keeps its log row (the request rolled back)",
+    "registry/webhooks/claims.py": "the claim's leases hold before the deliveries are sent",
+    "registry/webhooks/delivery.py": "each batch's attempts are stored, and their leases let go, as soon "
+                                     "as they are made",
 }
 # The PostgreSQL/SQLite differences live here.
 DIALECTS_IN = {"registry/core/dialects.py"}

@@ -32,6 +32,7 @@ from registry.callbacks.operations import CallbackPolicy, request_callback
 from registry.complaints.operations import file_by_shopper
 from registry.core.extensions import db as database
 from registry.core.phones import get_cipher
+from registry.webhooks.operations import create_endpoint, send_test
 from tests.factories import (
     PASSWORD,
     bearer,
@@ -139,6 +140,16 @@ ROUTES = [
     Route("POST", "/api/v1/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/api/v1/integration/whoami", "integration"),
     Route("GET", "/api/v1/merchants/{store}", "integration"),
+    # outbound webhooks (registry/webhooks), scope `webhooks`
+    Route("POST", "/api/v1/webhook-endpoints", "integration", ("url", "events", "description")),
+    Route("GET", "/api/v1/webhook-endpoints", "integration"),
+    Route("GET", "/api/v1/webhook-endpoints/{endpoint}", "integration"),
+    Route("PATCH", "/api/v1/webhook-endpoints/{endpoint}", "integration", ("url", "events", "enabled")),
+    Route("DELETE", "/api/v1/webhook-endpoints/{endpoint}", "integration"),
+    Route("POST", "/api/v1/webhook-endpoints/{endpoint}/test", "integration"),
+    Route("POST", "/api/v1/webhook-endpoints/{endpoint}/rotate-secret", "integration"),
+    Route("GET", "/api/v1/webhook-endpoints/{endpoint}/deliveries", "integration", ("cursor", "per_page")),
+    Route("POST", "/api/v1/webhook-deliveries/{delivery}/retry", "integration"),
 ]
 
 # -- what is sent ------------------------------------------------------------------------
@@ -213,9 +224,14 @@ def world(app):
 
     users = {"merchant": database.session.get(User, store.owner_id), "newcomer": make_user("merchant"),
              "staff": make_user("staff"), "admin": make_user("admin")}
-    integration, key = make_client(scopes=["bindings"])
+    integration, key = make_client(scopes=["bindings", "webhooks"])
+    endpoint, _ = create_endpoint(integration.id, "http://127.0.0.1:9/hook", ["callback.completed"], None,
+                                  app.config)
+    delivery = send_test(integration.id, endpoint.id)
+    database.session.commit()
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
-           "complaint": complaint.id, "client": integration.id}
+           "complaint": complaint.id, "client": integration.id, "endpoint": endpoint.id,
+           "delivery": delivery.id}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
     tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
@@ -273,7 +289,8 @@ def check(route: Route, response) -> None:
 def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
-             "complaint": "complaint_id", "client": "client_id"}
+             "complaint": "complaint_id", "client": "client_id", "endpoint": "endpoint_id",
+             "delivery": "delivery_id"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):
