@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.shoppers.views import bp as shoppers_views
     from registry.staff.clients import bp as staff_clients
     from registry.staff.views import bp as staff_views
+    from registry.staff.webhooks import bp as staff_webhooks
     from registry.webhooks.api import bp as webhooks_api
 
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
@@ -140,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views, staff_clients):
+                      complaints_views, staff_views, staff_clients, staff_webhooks):
         app.register_blueprint(blueprint)
 
 

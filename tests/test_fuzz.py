@@ -114,6 +114,8 @@ ROUTES = [
     Route("POST", "/staff/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/staff/clients/", "admin"), Route("POST", "/staff/clients/", "admin", ("name", "scopes")),
     Route("POST", "/staff/clients/{client}/revoke", "admin"),
+    Route("GET", "/staff/webhooks/", "admin", ("endpoint_id",)),
+    Route("POST", "/staff/webhooks/deliveries/{delivery}/redeliver", "admin"),
     # the JSON API
     Route("POST", "/api/v1/accounts", "anon", ("email", "password")),
     Route("POST", "/api/v1/auth/token", "anon", ("email", "password")),

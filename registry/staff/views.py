@@ -91,7 +91,7 @@ def dashboard():
         "staff/dashboard.html", daily=queries.daily_calls(), per_merchant=queries.complaints_per_merchant(),
         pressure=queries.pool_pressure(current_app.config["PROXY_NUMBER_CAP"]),
         chain=queries.chain_status(), verify_form=VerifyChainForm(),
-        open_complaints=queries.open_complaints())
+        open_complaints=queries.open_complaints(), webhooks=queries.webhook_success())
 
 
 @bp.post("/chain/verify")
