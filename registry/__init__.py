@@ -123,7 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.shoppers.views import bp as shoppers_views
     from registry.staff.clients import bp as staff_clients
     from registry.staff.views import bp as staff_views
-    from registry.staff.webhooks import bp as staff_webhooks
+    from registry.staff.webhook_console import bp as staff_webhooks
     from registry.webhooks.api import bp as webhooks_api
 
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.

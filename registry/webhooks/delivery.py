@@ -16,15 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, insert, select, update
 
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
 from registry.core.transactions import commit_now
 from registry.webhooks import sending
 from registry.webhooks.claims import claim_due
-from registry.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from registry.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from registry.webhooks.safety import checks_addresses
 
 log = logging.getLogger(__name__)
@@ -75,24 +74,26 @@ def deliver_due(settings: DeliverySettings, stop: Callable[[], bool] = lambda: F
 
 def send(delivery_ids: list[int], settings: DeliverySettings, pool: ThreadPoolExecutor) -> list[str]:
     """Send the claimed deliveries and record what came of each; commits."""
-    deliveries = db.session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
-        .options(selectinload(WebhookDelivery.endpoint), selectinload(WebhookDelivery.event))).all()
+    rows = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.msg_id, WebhookDelivery.attempts,
+               WebhookDelivery.retries_left, WebhookDelivery.endpoint_id, WebhookEndpoint.url,
+               WebhookEndpoint.secret, WebhookEndpoint.previous_secret, WebhookEndpoint.previous_secret_until,
+               WebhookEvent.body)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.id.in_(delivery_ids))).all()
     now = settings.now()
-    outgoing = []
-    for delivery in deliveries:
-        endpoint = delivery.endpoint
-        outgoing.append(sending.prepare(delivery.id, endpoint.url, delivery.msg_id, delivery.event.body,
-                                        signing_secrets(endpoint, now), now))
+    outgoing = [sending.prepare(row.id, row.url, row.msg_id, row.body, signing_secrets(row, now), now)
+                for row in rows]
     db.session.rollback()  # no transaction stays open while the POSTs are under way
     results = list(pool.map(lambda out: sending.post(out, settings.timeout, settings.check_addresses,
                                                      now, settings.concurrency), outgoing))
-    outcomes = record(results, settings)
+    outcomes = record(results, {row.id: row for row in rows}, settings)
     commit_now(RECORDED)
     return outcomes
 
 
-def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+def signing_secrets(endpoint, now: datetime) -> list[str]:
     """The current secret, and the previous one while its overlap lasts."""
     secrets = [endpoint.secret]
     if endpoint.previous_secret and endpoint.previous_secret_until \
@@ -101,49 +102,76 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     return secrets
 
 
-def record(results: list[sending.Result], settings: DeliverySettings) -> list[str]:
+_DELIVERIES, _ATTEMPTS, _ENDPOINTS = (WebhookDelivery.__table__, WebhookAttempt.__table__,
+                                      WebhookEndpoint.__table__)
+# One statement for the whole batch (executemany), and only while this scheduler's lease holds: a
+# scheduler whose lease ran out and was taken over still logs its attempt, but the delivery is
+# the new holder's to move on.
+_RECORD = update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("b_id"),
+                                    _DELIVERIES.c.lease_owner == bindparam("b_worker")).values(
+    status=bindparam("b_status"), attempts=bindparam("b_attempts"), retries_left=bindparam("b_retries"),
+    next_attempt_at=bindparam("b_next"), finished_at=bindparam("b_finished"),
+    last_status_code=bindparam("b_code"), last_latency_ms=bindparam("b_latency"),
+    last_error=bindparam("b_error"), lease_owner=None, lease_until=None)
+
+
+def record(results: list[sending.Result], claimed: dict, settings: DeliverySettings) -> list[str]:
     """Store each attempt and move its delivery on: succeeded, retried later, or failed."""
-    by_id = {d.id: d for d in db.session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.id.in_([r.delivery_id for r in results]))
-        .options(selectinload(WebhookDelivery.endpoint)))}
     now = settings.now()
-    outcomes = []
+    outcomes, changes, attempts = [], [], []
+    succeeded_at: set[int] = set()
+    failed: dict[int, sending.Result] = {}
     for result in results:
-        delivery = by_id[result.delivery_id]
-        delivery.attempts += 1
-        db.session.add(WebhookAttempt(
-            delivery_id=delivery.id, number=delivery.attempts, started_at=result.started_at,
-            status_code=result.status_code, latency_ms=result.latency_ms,
-            response_snippet=result.snippet, error=result.error, succeeded=result.succeeded))
-        delivery.last_status_code, delivery.last_latency_ms = result.status_code, result.latency_ms
-        delivery.last_error = result.error
-        delivery.lease_owner = delivery.lease_until = None
+        row = claimed[result.delivery_id]
+        number, retries, status, next_at, finished = row.attempts + 1, row.retries_left, "pending", None, None
         if result.succeeded:
-            delivery.status, delivery.finished_at, delivery.next_attempt_at = "succeeded", now, None
-            delivery.endpoint.failing_since = None
-            outcomes.append("succeeded")
-            continue
-        if delivery.retries_left > 0:
-            step = settings.schedule[max(len(settings.schedule) - delivery.retries_left, 0)] \
-                if settings.schedule else 0
-            delivery.retries_left -= 1
-            delivery.next_attempt_at = now + timedelta(seconds=step)
-            outcomes.append("retrying")
+            status, finished = "succeeded", now
+            succeeded_at.add(row.endpoint_id)
+        elif retries > 0:
+            step = settings.schedule[max(len(settings.schedule) - retries, 0)] if settings.schedule else 0
+            retries, next_at = retries - 1, now + timedelta(seconds=step)
         else:
-            delivery.status, delivery.finished_at, delivery.next_attempt_at = "failed", now, None
-            outcomes.append("failed")
-        _note_failure(delivery.endpoint, result, now, settings.disable_after)
-    db.session.flush()
+            status, finished = "failed", now
+        if not result.succeeded:
+            failed[row.endpoint_id] = result
+        outcomes.append("succeeded" if result.succeeded else "retrying" if status == "pending" else "failed")
+        changes.append({"b_id": row.id, "b_worker": settings.worker, "b_status": status,
+                        "b_attempts": number, "b_retries": retries, "b_next": next_at, "b_finished": finished,
+                        "b_code": result.status_code, "b_latency": result.latency_ms,
+                        "b_error": result.error})
+        attempts.append({"delivery_id": row.id, "number": number, "started_at": result.started_at,
+                         "status_code": result.status_code, "latency_ms": result.latency_ms,
+                         "response_snippet": result.snippet, "error": result.error,
+                         "succeeded": result.succeeded})
+    if changes:
+        db.session.execute(_RECORD, changes)
+        # A delivery whose endpoint was deleted while it was in flight has no row to log under.
+        still = set(db.session.scalars(select(_DELIVERIES.c.id).where(
+            _DELIVERIES.c.id.in_([a["delivery_id"] for a in attempts]))))
+        attempts = [a for a in attempts if a["delivery_id"] in still]
+        if attempts:
+            db.session.execute(insert(_ATTEMPTS), attempts)
+    if succeeded_at:
+        db.session.execute(update(_ENDPOINTS).where(_ENDPOINTS.c.id.in_(succeeded_at),
+                                                    _ENDPOINTS.c.failing_since.is_not(None))
+                           .values(failing_since=None))
+    for endpoint_id, result in failed.items():
+        _note_failure(endpoint_id, result, now, settings.disable_after)
     return outcomes
 
 
-def _note_failure(endpoint: WebhookEndpoint, result: sending.Result, now: datetime,
-                  disable_after: timedelta) -> None:
-    if endpoint.failing_since is None:
-        endpoint.failing_since = result.started_at
-    elif endpoint.enabled and now - as_utc(endpoint.failing_since) >= disable_after:
-        hours = int(disable_after.total_seconds() // 3600)
-        endpoint.enabled = False
-        endpoint.disabled_reason = (f"every delivery failed for {hours} hours "
-                                    f"(last: {result.error or 'no answer'})")[:500]
-        log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
+def _note_failure(endpoint_id: int, result: sending.Result, now: datetime, disable_after: timedelta) -> None:
+    """The endpoint is failing (since this attempt, unless it already was); disabled, with the
+    reason, once it has failed for `disable_after`."""
+    endpoints = _ENDPOINTS.c
+    db.session.execute(update(_ENDPOINTS)
+                       .where(endpoints.id == endpoint_id, endpoints.failing_since.is_(None))
+                       .values(failing_since=result.started_at))
+    hours = int(disable_after.total_seconds() // 3600)
+    reason = f"every delivery failed for {hours} hours (last: {result.error or 'no answer'})"[:500]
+    disabled = db.session.execute(
+        update(_ENDPOINTS).where(endpoints.id == endpoint_id, endpoints.enabled.is_(True),
+                                 endpoints.failing_since <= now - disable_after)
+        .values(enabled=False, disabled_reason=reason)).rowcount
+    if disabled:
+        log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -44,15 +45,42 @@ def body_of(event_type: str, data: dict, moment: datetime) -> str:
                       separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+@dataclass(frozen=True)
+class Emitted:
+    """An event written to the outbox."""
+
+    id: int
+    msg_id: str
+    type: str
+    body: str
+
+
 def subscribers(event_type: str) -> list[int]:
-    """Ids of the enabled endpoints subscribed to `event_type`."""
-    rows = db.session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events)
-                              .where(WebhookEndpoint.enabled.is_(True))).all()
-    return [row.id for row in rows if event_type in (row.events or ())]
+    """Ids of the enabled endpoints subscribed to `event_type`.
+
+    Read once per transaction (a job ending many bindings, a claim of many callbacks, emits
+    event after event): kept in the session, for the transaction it was read in."""
+    session = db.session()
+    transaction = session.get_transaction()
+    cached = session.info.get(_SUBSCRIBERS)
+    if cached is None or cached[0] is not transaction or transaction is None:
+        rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events)
+                               .where(WebhookEndpoint.enabled.is_(True))).all()
+        cached = (session.get_transaction(), [(row.id, set(row.events or ())) for row in rows])
+        session.info[_SUBSCRIBERS] = cached
+    return [endpoint_id for endpoint_id, types in cached[1] if event_type in types]
+
+
+_SUBSCRIBERS = "webhook_subscribers"
+
+
+def forget_subscribers() -> None:
+    """After an endpoint changes: the next `emit` reads the subscribers again."""
+    db.session().info.pop(_SUBSCRIBERS, None)
 
 
 def emit(event_type: str, data: dict, endpoint_ids: list[int] | None = None,
-         retries: int | None = None) -> WebhookEvent | None:
+         retries: int | None = None) -> Emitted | None:
     """Queue `event_type` with `data` for its subscribers (or `endpoint_ids`), in the current
     session: committed with the caller's change, or rolled back with it. Only flushes.
 
@@ -67,11 +95,12 @@ def emit(event_type: str, data: dict, endpoint_ids: list[int] | None = None,
 
     schedule = current_app.config["WEBHOOK_RETRY_SCHEDULE"]
     now = utcnow()
-    event = WebhookEvent(msg_id=new_msg_id(), type=event_type, body=body_of(event_type, data, now),
-                         created_at=now)
-    db.session.add(event)
-    db.session.flush()
-    db.session.execute(insert(WebhookDelivery), [
+    msg_id, body = new_msg_id(), body_of(event_type, data, now)
+    event_id = db.session.execute(
+        insert(WebhookEvent.__table__).returning(WebhookEvent.__table__.c.id),
+        {"msg_id": msg_id, "type": event_type, "body": body, "created_at": now}).scalar_one()
+    event = Emitted(event_id, msg_id, event_type, body)
+    db.session.execute(insert(WebhookDelivery.__table__), [
         {"endpoint_id": endpoint_id, "event_id": event.id, "msg_id": event.msg_id,
          "event_type": event_type, "status": "pending", "attempts": 0,
          "retries_left": len(schedule) if retries is None else retries,

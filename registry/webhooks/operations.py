@@ -27,6 +27,7 @@ def create_endpoint(client_id: int, url: str, event_types: list[str], descriptio
                                enabled=True, secret=secret, created_at=utcnow())
     db.session.add(endpoint)
     db.session.flush()
+    events.forget_subscribers()
     return endpoint, secret
 
 
@@ -63,6 +64,7 @@ def update_endpoint(client_id: int, endpoint_id: int, config: Mapping, *, url: s
             endpoint.disabled_reason, endpoint.failing_since = None, None
         endpoint.enabled = enabled
     db.session.flush()
+    events.forget_subscribers()
     return endpoint
 
 
@@ -75,6 +77,7 @@ def delete_endpoint(client_id: int, endpoint_id: int) -> None:
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     db.session.delete(endpoint)
     db.session.flush()
+    events.forget_subscribers()
 
 
 def rotate_secret(client_id: int, endpoint_id: int, overlap: timedelta) -> tuple[WebhookEndpoint, str]:
