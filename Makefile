@@ -35,13 +35,14 @@ FUZZ_EXAMPLES ?= 200
 fuzz: $(STAMP) translations
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py $(PYTEST_ARGS)
 
-# Three tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
-# callback dispatch, call log. BENCH_ARGS=--quick runs each at a small scale.
+# Four tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
+# callback dispatch, call log, webhooks. BENCH_ARGS=--quick runs each at a small scale.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench dispatch $(BENCH_ARGS)
 	$(BIN)/python -m bench calllog $(BENCH_ARGS)
 	$(BIN)/python -m bench bindings $(BENCH_ARGS)
+	$(BIN)/python -m bench webhooks $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,8 +1,8 @@
 """`python -m bench [SCENARIO] [ARGS]`: run one benchmark and print its table.
 
 Without a scenario name (or with `masked-numbers`) it runs the masked-number
-benchmark (routing, allocation, pool); `dispatch`, `calllog`, `bindings` and
-`simulator-validation` run the others. `python -m bench SCENARIO --help`
+benchmark (routing, allocation, pool); `dispatch`, `calllog`, `bindings`,
+`webhooks` and `simulator-validation` run the others. `python -m bench SCENARIO --help`
 lists a scenario's arguments.
 """
 
@@ -17,6 +17,7 @@ SCENARIOS = {
     "calllog": "bench.scenarios.calllog",
     "bindings": "bench.scenarios.bindings",
     "simulator-validation": "bench.scenarios.simulator_validation",
+    "webhooks": "bench.scenarios.webhooks",
 }
 
 

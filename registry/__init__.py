@@ -64,6 +64,7 @@ def _import_models() -> None:
     import registry.merchants.models  # noqa: F401
     import registry.shoppers.models  # noqa: F401
     import registry.verification.models  # noqa: F401
+    import registry.webhooks.models  # noqa: F401
 
 
 def _migrations_directory() -> str:
@@ -128,11 +129,14 @@ def register_blueprints(app: Flask) -> None:
     from registry.staff.clients import bp as staff_clients
     from registry.staff.pool import bp as staff_pool
     from registry.staff.views import bp as staff_views
+    from registry.staff.webhook_console import bp as staff_webhooks
+    from registry.webhooks.api import bp as webhooks_api
 
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
-                integrations_api, bindings_api, callbacks_client_api, pool_api, openapi_views):
+                integrations_api, bindings_api, callbacks_client_api, pool_api, webhooks_api,
+                openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken
@@ -144,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views, staff_clients, staff_pool):
+                      complaints_views, staff_views, staff_clients, staff_pool, staff_webhooks):
         app.register_blueprint(blueprint)
 
 

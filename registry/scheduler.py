@@ -123,6 +123,12 @@ def _check_pool(app: Flask) -> dict:
     return check_pool(get_gateway(), app.config)
 
 
+def _deliver_webhooks(app: Flask) -> dict:
+    from registry.webhooks.delivery import DeliverySettings, deliver_due
+
+    return deliver_due(DeliverySettings.from_config(app.config, WORKER_NAME), stop=STOPPING.is_set)
+
+
 DAY = 24 * 3600
 JOBS: tuple[Job, ...] = (
     Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
@@ -130,6 +136,7 @@ JOBS: tuple[Job, ...] = (
     Job("end-expired-bindings", 60, _end_expired_bindings),
     Job("settle-silent-calls", 60, _settle_silent_calls),
     Job("seal-call-log", 1, _seal_call_log),
+    Job("deliver-webhooks", 1, _deliver_webhooks, outlasts_interval=True),
     Job("copy-recordings", 60, _copy_recordings),
     Job("retention", DAY, _apply_retention),
     Job("verify-call-log", DAY, _verify_call_log),

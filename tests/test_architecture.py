@@ -145,6 +145,9 @@ COMMIT_NOW_IN = {
     "registry/integrations/auth.py": "a refused client call keeps its log row (the request rolled back)",
     "registry/integrations/idempotency.py": "an Idempotency-Key is held (committed) before its request "
                                              "runs, so a concurrent retry sees it; a failure lets go of it",
+    "registry/webhooks/claims.py": "the claim's leases hold before the deliveries are sent",
+    "registry/webhooks/delivery.py": "each batch's attempts are stored, and their leases let go, as soon "
+                                     "as they are made",
 }
 # The PostgreSQL/SQLite differences live here.
 DIALECTS_IN = {"registry/core/dialects.py"}

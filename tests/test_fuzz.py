@@ -32,6 +32,7 @@ from registry.callbacks.operations import CallbackPolicy, request_callback
 from registry.complaints.operations import file_by_shopper
 from registry.core.extensions import db as database
 from registry.core.phones import get_cipher
+from registry.webhooks.operations import create_endpoint, send_test
 from tests.factories import (
     PASSWORD,
     bearer,
@@ -60,7 +61,7 @@ FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kin
 class Route:
     method: str
     path: str  # `{store}`, `{number}`, `{callback}`, `{record}`, `{complaint}`, `{client}`, `{binding}`,
-    # `{proxy}`: ids
+    # `{proxy}`, `{endpoint}`, `{delivery}`: ids
     # anon, pending (a shopper waiting for a code), shopper, merchant, newcomer (no store), staff, admin,
     # integration (a marketplace back end's `rk_` key)
     who: str
@@ -121,6 +122,8 @@ ROUTES = [
     Route("POST", "/staff/pool/buy", "admin", ("phone_number",)),
     Route("POST", "/staff/pool/{proxy}/drain", "admin"),
     Route("POST", "/staff/pool/{proxy}/release", "admin"),
+    Route("GET", "/staff/webhooks/", "admin", ("endpoint_id",)),
+    Route("POST", "/staff/webhooks/deliveries/{delivery}/redeliver", "admin"),
     # the JSON API
     Route("POST", "/api/v1/accounts", "anon", ("email", "password")),
     Route("POST", "/api/v1/auth/token", "anon", ("email", "password")),
@@ -164,6 +167,16 @@ ROUTES = [
           ("merchant_id", "merchant_external_id", "shopper_phone", "when", "order_ref", "note")),
     Route("GET", "/api/v1/callbacks/{callback}", "integration"),
     Route("DELETE", "/api/v1/callbacks/{callback}", "integration"),
+    # outbound webhooks (registry/webhooks), scope `webhooks`
+    Route("POST", "/api/v1/webhook-endpoints", "integration", ("url", "events", "description")),
+    Route("GET", "/api/v1/webhook-endpoints", "integration"),
+    Route("GET", "/api/v1/webhook-endpoints/{endpoint}", "integration"),
+    Route("PATCH", "/api/v1/webhook-endpoints/{endpoint}", "integration", ("url", "events", "enabled")),
+    Route("DELETE", "/api/v1/webhook-endpoints/{endpoint}", "integration"),
+    Route("POST", "/api/v1/webhook-endpoints/{endpoint}/test", "integration"),
+    Route("POST", "/api/v1/webhook-endpoints/{endpoint}/rotate-secret", "integration"),
+    Route("GET", "/api/v1/webhook-endpoints/{endpoint}/deliveries", "integration", ("cursor", "per_page")),
+    Route("POST", "/api/v1/webhook-deliveries/{delivery}/retry", "integration"),
 ]
 
 # -- what is sent ------------------------------------------------------------------------
@@ -244,14 +257,18 @@ def _world(app):
 
     users = {"merchant": database.session.get(User, store.owner_id), "newcomer": make_user("merchant"),
              "staff": make_user("staff"), "admin": make_user("admin")}
-    integration, key = make_client(scopes=["bindings", "callbacks"])
+    integration, key = make_client(scopes=["bindings", "callbacks", "webhooks"])
     make_proxy("+8613900000001")
     proxy = make_proxy("+8613900000077")
     binding = make_binding(merchant_id=store.id)
     binding.client_id = integration.id
+    endpoint, _ = create_endpoint(integration.id, "http://127.0.0.1:9/hook", ["callback.completed"], None,
+                                  app.config)
+    delivery = send_test(integration.id, endpoint.id)
     database.session.commit()
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
-           "complaint": complaint.id, "client": integration.id, "binding": binding.id, "proxy": proxy.id}
+           "complaint": complaint.id, "client": integration.id, "binding": binding.id, "proxy": proxy.id,
+           "endpoint": endpoint.id, "delivery": delivery.id}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
     tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
@@ -310,7 +327,7 @@ def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
              "complaint": "complaint_id", "client": "client_id", "binding": "binding_id",
-             "proxy": "proxy_id"}
+             "proxy": "proxy_id", "endpoint": "endpoint_id", "delivery": "delivery_id"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):

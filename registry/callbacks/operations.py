@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from registry.callbacks import windows
+from registry.callbacks import events, windows
 from registry.callbacks.models import OPEN_STATUSES, CallbackRequest
 from registry.core import messages
 from registry.core.errors import Conflict, InvalidInput, NotFound, RateLimited
@@ -182,6 +182,7 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
     except IntegrityError:  # a concurrent request for the same pair won the race
         _check_caps(shopper, merchant, policy, now)
         raise
+    events.notify(request)
     return request
 
 
@@ -209,4 +210,5 @@ def cancel(request: CallbackRequest, reason: str = "canceled by the shopper") ->
         request.status, request.reason, request.ended_at = "canceled", reason, utcnow()
         request.lease_owner = request.lease_until = None
         db.session.flush()
+        events.notify(request)
     return request

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from registry.callbacks import windows
+from registry.callbacks import events, windows
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.calllog import legs
 from registry.calllog.models import FINAL_STATUSES
@@ -31,6 +31,7 @@ from registry.shoppers.models import Shopper
 from registry.shoppers.timezones import zones_for_number
 from registry.telephony import ProviderError, get_gateway
 from registry.telephony.webhooks import CallStatus, DialResult
+from registry.webhooks.calls import call_completed
 
 MERCHANT_MISSED = {"busy": "merchant_busy", "no-answer": "merchant_no_answer",
                    "failed": "merchant_failed", "canceled": "merchant_failed"}
@@ -57,6 +58,7 @@ def finish(request: CallbackRequest, status: str, reason: str | None = None) -> 
     request.status, request.reason, request.ended_at = status, reason, utcnow()
     request.lease_owner = request.lease_until = None
     db.session.flush()
+    events.notify(request)
 
 
 def _next_moment(request: CallbackRequest, not_before: datetime, call_hours: str) -> datetime | None:
@@ -82,6 +84,7 @@ def reschedule_if_outside_window(request: CallbackRequest, now: datetime,
         request.due_at, request.status = moment, "scheduled"
         request.lease_owner = request.lease_until = None
         db.session.flush()
+        events.notify(request)
     return True
 
 
@@ -94,6 +97,7 @@ def retry_later(request: CallbackRequest, backoff: timedelta, reason: str,
     request.due_at, request.status, request.reason = moment, "scheduled", reason
     request.lease_owner = request.lease_until = None
     db.session.flush()
+    events.notify(request)
 
 
 def placed_attempts(request: CallbackRequest) -> int:
@@ -200,6 +204,7 @@ def leg_status(attempt: CallbackAttempt, leg: str, report: CallStatus, rules: Re
                                  context={"leg": leg, "request_id": request.id, "attempt": attempt.seq})
     if change is None:
         return
+    call_completed(change.record, change.moved, request.order_ref)
     if leg == "merchant":
         # The status callback can beat the scheduler's commit of the SID it placed.
         attempt.merchant_call_sid = attempt.merchant_call_sid or report.call_sid

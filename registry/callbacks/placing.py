@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from registry.callbacks import outcomes
+from registry.callbacks import events, outcomes
 from registry.callbacks.checks import check, release
 from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.callbacks.operations import callable_number
@@ -172,6 +172,8 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
                 [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
         calls = [_Call(request.id, attempt_id, to, proxy)
                  for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
+        for request, _, _, _ in planned:  # in the same commit as the attempts
+            events.notify(request)
     # Step 2 of the module's order: the attempts exist before Twilio hears of them, so a
     # scheduler that dies while asking leaves a `placing` attempt to reconcile, never a call
     # nobody knows about (and never one placed twice).

@@ -5,17 +5,19 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.audit.operations import audit, require_reason
+from registry.callbacks import events as callback_events
 from registry.callbacks.models import CallbackRequest
 from registry.calllog.models import CallRecord
 from registry.complaints.models import COMPLAINT_CATEGORIES, Complaint
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
-from registry.core.timeutil import utcnow
+from registry.core.timeutil import as_utc, utcnow
 from registry.masking.allocation import end_binding
 from registry.masking.models import Binding
 from registry.merchants.models import Merchant, MerchantNumber
 from registry.shoppers.models import Shopper
+from registry.webhooks.events import emit, iso
 
 ACTIONS = ("none", "warn", "suspend_number", "block_shopper")
 MAX_TEXT = 2000
@@ -68,6 +70,7 @@ def file_by_shopper(shopper: Shopper, call_record_id: object, callback_request_i
                           callback_request_id=request.id if request else None, category=category, text=text)
     db.session.add(complaint)
     db.session.flush()
+    _notify(complaint, "complaint.created")
     return complaint
 
 
@@ -82,7 +85,19 @@ def file_by_merchant(owner_id: int, call_record_id: object, category: object, te
                           callback_request_id=record.callback_request_id, category=category, text=text)
     db.session.add(complaint)
     db.session.flush()
+    _notify(complaint, "complaint.created")
     return complaint
+
+
+def _notify(complaint: Complaint, event_type: str) -> None:
+    """The complaint's webhook event: who filed it about which call, never its text (a party's
+    words may hold anything, a phone number among them)."""
+    emit(event_type, {
+        "complaint_id": complaint.id, "merchant_id": complaint.merchant_id, "filed_by": complaint.filed_by,
+        "category": complaint.category, "call_record_id": complaint.call_record_id,
+        "callback_id": complaint.callback_request_id, "status": complaint.status,
+        "action": complaint.action, "created_at": iso(as_utc(complaint.created_at)),
+        "resolved_at": iso(as_utc(complaint.resolved_at))})
 
 
 def get_complaint(complaint_id: int) -> Complaint:
@@ -104,6 +119,7 @@ def _cancel_open(condition, reason: str) -> int:
     for request in requests:
         request.status, request.reason, request.ended_at = "canceled", reason, utcnow()
         request.lease_owner = request.lease_until = None
+        callback_events.notify(request)
     return len(requests)
 
 
@@ -154,6 +170,7 @@ def resolve(complaint: Complaint, staff_id: int, action: object, resolution: obj
     complaint.resolved_at, complaint.assignee_id = utcnow(), complaint.assignee_id or staff_id
     audit(staff_id, "resolve", f"complaint:{complaint.id}", resolution, {"action": action})
     db.session.flush()
+    _notify(complaint, "complaint.resolved")
     return complaint
 
 

@@ -63,6 +63,12 @@ INT_TUNABLES: dict[str, int] = {
     # capacity; the scheduler then buys up to POOL_AUTO_BUY_MAX numbers a day (0: never).
     "POOL_LOW_WATERMARK": 10,
     "POOL_AUTO_BUY_MAX": 0,
+    # Outbound webhooks (registry/webhooks, docs/webhooks.md).
+    "WEBHOOK_DISABLE_AFTER_HOURS": 120,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
+    "WEBHOOK_BATCH": 100,
+    "WEBHOOK_CONCURRENCY": 16,
 }
 # Lowest values a tunable may take (below them the promise made to clients would not hold).
 INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1,
@@ -73,7 +79,9 @@ STR_TUNABLES: dict[str, str] = {
     "AUTH_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
 }
-BOOL_TUNABLES: dict[str, bool] = {"RECORD_CALLS": True}
+BOOL_TUNABLES: dict[str, bool] = {"RECORD_CALLS": True, "WEBHOOK_ALLOW_PRIVATE": False}
+# Seconds to wait before each retry of a failed webhook delivery, comma-separated.
+WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
 
 
 class ConfigError(RuntimeError):
@@ -107,6 +115,11 @@ def _parse_int(name: str, value: str) -> int:
     if number < 0:
         raise ConfigError(f"{name} must not be negative")
     return number
+
+
+def parse_schedule(name: str, value: str) -> tuple[int, ...]:
+    """`"5,300,1800"` -> (5, 300, 1800); an empty value means no retries."""
+    return tuple(_parse_int(name, part.strip()) for part in value.split(",") if part.strip())
 
 
 def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict:
@@ -164,6 +177,8 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
         config[name] = env.get(name, default)
     for name, default in BOOL_TUNABLES.items():
         config[name] = _parse_bool(name, env[name]) if name in env else default
+    config["WEBHOOK_RETRY_SCHEDULE"] = parse_schedule(
+        "WEBHOOK_RETRY_SCHEDULE", env.get("WEBHOOK_RETRY_SCHEDULE", WEBHOOK_RETRY_SCHEDULE))
     # Where copied call recordings are kept; empty means `recordings/` in the app's
     # instance folder (resolved when used, so a test app's own instance folder counts).
     config["RECORDINGS_DIR"] = env.get("RECORDINGS_DIR", "")

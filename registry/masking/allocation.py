@@ -39,6 +39,7 @@ from registry.core.timeutil import as_utc, utcnow
 from registry.masking import allocation_sql as sql
 from registry.masking.allocation_sql import KNOWN, B, P
 from registry.masking.models import Binding, ProxyNumber
+from registry.webhooks.events import emit, iso
 
 MAX_RACE_RETRIES = 8
 EXTENSION_SPACE = 10_000
@@ -109,6 +110,9 @@ def end_binding(binding: Binding, reason: str, now: datetime | None = None) -> N
         .values(active_bindings=ProxyNumber.active_bindings - 1, has_room=True)
     )
     db.session.flush()
+    emit("binding.ended", {"binding_id": binding.id, "merchant_id": binding.merchant_id, "reason": reason,
+                           "ended_at": iso(as_utc(binding.ended_at)),
+                           "expires_at": iso(as_utc(binding.expires_at))})
 
 
 def _allocate_direct(conn, params: dict, flagged: bool, skip: set[int], wait: bool = False):

@@ -10,8 +10,7 @@ per country of the number that took them.
 A country is low when its free capacity is under POOL_LOW_WATERMARK percent
 of its capacity (or it has none while it has numbers or fallbacks).
 `pool_low_countries()` is the one check; `check_pool()` (the scheduler's
-job) tells the listeners connected with `on_pool_low` (the outbound
-webhooks' `pool.low` event) when a country becomes low, and, with
+job) emits the outbound webhooks' `pool.low` event when a country becomes low, and, with
 POOL_AUTO_BUY_MAX > 0, buys numbers for it, at most that many a day in all,
 logging why.
 """
@@ -20,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +30,7 @@ from registry.core.timeutil import utcnow
 from registry.masking import provisioning
 from registry.masking.models import ACTIVE_STATUS, DRAINING, Binding, ProxyNumber
 from registry.telephony import TelephonyGateway
+from registry.webhooks.events import emit
 
 log = logging.getLogger(__name__)
 FALLBACK_WINDOW = timedelta(hours=24)
@@ -97,17 +96,9 @@ def pool_low_countries(default_cap: int, watermark: int,
     return [c for c in by_country(default_cap, watermark, now) if c.low]
 
 
-# Listeners told when a country becomes low: `listener(data)` with `CountryCapacity.event()`.
-# The outbound webhooks connect `emit("pool.low", data)` here (`on_pool_low`).
-_LISTENERS: list[Callable[[dict], None]] = []
 # The countries already announced as low by this process: announced again only after they
 # recovered (a restarted scheduler announces each low country once more).
 _ANNOUNCED: set[str] = set()
-
-
-def on_pool_low(listener: Callable[[dict], None]) -> Callable[[dict], None]:
-    _LISTENERS.append(listener)
-    return listener
 
 
 def _announce(low: list[CountryCapacity]) -> list[str]:
@@ -117,8 +108,7 @@ def _announce(low: list[CountryCapacity]) -> list[str]:
     for country in fresh:
         log.warning("proxy pool low in %s: %d free of %d (watermark %d%%), %d extension fallbacks in 24 h",
                     country.country, country.free, country.capacity, country.watermark, country.fallbacks_24h)
-        for listener in _LISTENERS:
-            listener(country.event())
+        emit("pool.low", country.event())
         _ANNOUNCED.add(country.country)
     return [c.country for c in fresh]
 

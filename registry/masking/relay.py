@@ -11,6 +11,7 @@ from registry.calllog import legs
 from registry.core.extensions import db
 from registry.masking.models import Binding
 from registry.telephony.webhooks import CallStatus
+from registry.webhooks.calls import call_completed
 
 
 def leg_status(report: CallStatus, binding_id: int | None) -> legs.StatusChange | None:
@@ -20,4 +21,7 @@ def leg_status(report: CallStatus, binding_id: int | None) -> legs.StatusChange 
     leg = legs.Leg("relay", direction="outbound-dial", binding_id=binding_id,
                    proxy_number=report.from_number if binding_id else None,
                    merchant_id=binding.merchant_id if binding else None)
-    return legs.status_changed(leg, report)
+    change = legs.status_changed(leg, report)
+    if change is not None:
+        call_completed(change.record, change.moved)
+    return change

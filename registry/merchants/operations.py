@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
 from registry.core.phones import get_cipher, parse_phone
-from registry.core.timeutil import utcnow
+from registry.core.timeutil import as_utc, utcnow
 from registry.merchants.hours import (
     DEFAULT_BUSINESS_HOURS,
     DEFAULT_TIMEZONE,
@@ -23,6 +23,7 @@ from registry.telephony import TelephonyGateway
 from registry.verification import operations as codes
 from registry.verification.policy import Requester, VerificationPolicy
 from registry.verification.state import CodeState, code_state
+from registry.webhooks.events import emit, iso
 
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 60
@@ -185,30 +186,38 @@ def confirm_verification(gateway: TelephonyGateway, number: MerchantNumber, code
     now = utcnow()
     # Another store's verified claim on this number lapses first, so the
     # one-verified-claim index holds at every flush.
-    db.session.execute(
-        update(MerchantNumber)
-        .where(MerchantNumber.number_hash == number.number_hash, MerchantNumber.id != number.id,
-               MerchantNumber.status == "verified")
-        .values(status="lapsed", status_reason=LAPSED_CLAIMED)
-        .execution_options(synchronize_session="fetch")
-    )
+    _lapse((MerchantNumber.number_hash == number.number_hash) & (MerchantNumber.id != number.id)
+           & (MerchantNumber.status == "verified"), LAPSED_CLAIMED)
     number.status, number.status_reason = "verified", None
     number.verified_at, number.reverify_at = now, now + timedelta(days=lapse_days)
     db.session.flush()
+    _notify(number, "number.verified")
     return number
+
+
+def _lapse(condition, reason: str) -> int:
+    """Lapse the numbers meeting `condition`, each with its `number.lapsed` event; flushed."""
+    numbers = db.session.scalars(select(MerchantNumber).where(condition)).all()
+    for lapsed in numbers:
+        lapsed.status, lapsed.status_reason = "lapsed", reason
+    db.session.flush()
+    for lapsed in numbers:
+        _notify(lapsed, "number.lapsed")
+    return len(numbers)
+
+
+def _notify(number: MerchantNumber, event_type: str) -> None:
+    """A number's webhook event: masked, as every output shows it."""
+    emit(event_type, {"number_id": number.id, "merchant_id": number.merchant_id, "number": number.masked,
+                      "status": number.status, "reason": number.status_reason,
+                      "verified_at": iso(as_utc(number.verified_at)),
+                      "reverify_at": iso(as_utc(number.reverify_at))})
 
 
 def lapse_expired_verifications(now=None) -> int:
     """Mark verified numbers whose re-verification date has passed as lapsed."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(MerchantNumber)
-        .where(MerchantNumber.status == "verified", MerchantNumber.reverify_at <= now)
-        .values(status="lapsed", status_reason=LAPSED_EXPIRED)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.flush()
-    return result.rowcount or 0
+    return _lapse((MerchantNumber.status == "verified") & (MerchantNumber.reverify_at <= now), LAPSED_EXPIRED)
 
 
 @dataclass(frozen=True)

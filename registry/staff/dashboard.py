@@ -68,6 +68,16 @@ def daily_calls(now: datetime | None = None, days: int = DAYS) -> DailyCalls:
     return DailyCalls(calls, rates, sum(total for _, total, _, _ in counts))
 
 
+def webhook_success() -> list[Bar]:
+    """Each webhook endpoint's share of attempts that succeeded over the last seven days."""
+    from registry.webhooks.stats import endpoint_health
+
+    items = [(f"{h.endpoint.id} · {h.client_name}", h.success_rate,
+              f"{round(h.success_rate * 100)}% / {h.attempts}")
+             for h in endpoint_health() if h.success_rate is not None]
+    return _bars(items, scale=1.0)
+
+
 def _short(day: date) -> str:
     return day.strftime("%m-%d")
 

@@ -92,7 +92,7 @@ def dashboard():
         pressure=queries.pool_pressure(current_app.config["PROXY_NUMBER_CAP"],
                                        current_app.config["POOL_LOW_WATERMARK"]),
         chain=queries.chain_status(), verify_form=VerifyChainForm(),
-        open_complaints=queries.open_complaints())
+        open_complaints=queries.open_complaints(), webhooks=queries.webhook_success())
 
 
 @bp.post("/chain/verify")

@@ -21,9 +21,7 @@ pytestmark = pytest.mark.usefixtures("restore_simulator_numbers")
 @pytest.fixture(autouse=True)
 def fresh_hook():
     capacity._ANNOUNCED.clear()
-    listeners = list(capacity._LISTENERS)
     yield
-    capacity._LISTENERS[:] = listeners
     capacity._ANNOUNCED.clear()
 
 
@@ -69,14 +67,15 @@ def test_low_under_the_watermark(db):
     assert capacity.pool_low_countries(default_cap=4, watermark=0) == []
 
 
-def test_the_hook_hears_a_country_once_while_it_stays_low(app, db):
+def test_pool_low_is_emitted_once_while_a_country_stays_low(app, db, monkeypatch):
     heard = []
-    capacity.on_pool_low(heard.append)
+    monkeypatch.setattr(capacity, "emit", lambda event, data: heard.append((event, data)))
     pool.drain(make_proxy("+8613900000001"))
     db.session.commit()
     assert capacity.check_pool(get_gateway(), config(app))["announced"] == ["CN"]
     assert capacity.check_pool(get_gateway(), config(app))["announced"] == []
-    assert [(e["country"], e["free"], e["capacity"], e["watermark"]) for e in heard] == [("CN", 0, 0, 10)]
+    assert [(event, e["country"], e["free"], e["capacity"], e["watermark"]) for event, e in heard] == [
+        ("pool.low", "CN", 0, 0, 10)]
 
 
 def test_no_auto_buy_unless_configured(app, db, simulator):

@@ -1,0 +1,206 @@
+"""JSON: a client's webhook endpoints and their delivery log (scope `webhooks`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, current_app
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from registry.core.errors import InvalidInput
+from registry.core.openapi import ApiModel, Page, operation
+from registry.core.timeutil import as_utc
+from registry.integrations.auth import client_required, current_client
+from registry.webhooks import operations
+from registry.webhooks.events import EVENT_TYPES
+from registry.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
+TAGS = ("webhooks",)
+# Any request may be refused for a control character in its query string (core.text), 422, or a
+# body that is not JSON, 400, before the view runs: declared on the views without a body or query.
+INPUT = (400, 422)
+EVENTS_DOC = "Event names to receive: " + ", ".join(EVENT_TYPES) + "."
+
+
+def _known_events(value: list[str] | None) -> list[str] | None:
+    for name in value or ():
+        if name not in EVENT_TYPES:
+            raise PydanticCustomError("invalid.webhook_event", "unknown event",
+                                      {"event": name, "values": ", ".join(EVENT_TYPES)})
+    return value
+
+
+class EndpointCreate(ApiModel):
+    url: str = Field(max_length=2000, description="Absolute https:// URL (http:// outside production).")
+    events: list[str] = Field(min_length=1, max_length=50, description=EVENTS_DOC)
+    description: str | None = Field(None, max_length=500)
+
+    _events = field_validator("events")(_known_events)
+
+
+class EndpointChange(ApiModel):
+    url: str | None = Field(None, max_length=2000)
+    events: list[str] | None = Field(None, min_length=1, max_length=50, description=EVENTS_DOC)
+    enabled: bool | None = None
+    description: str | None = Field(None, max_length=500)
+
+    _events = field_validator("events")(_known_events)
+
+
+class Endpoint(ApiModel):
+    id: int
+    url: str
+    events: list[str]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None = Field(description="Why the registry disabled it, if it did.")
+    previous_secret_expires_at: datetime | None = Field(
+        description="While set, deliveries are signed with the previous secret too.")
+    created_at: datetime
+
+
+class EndpointWithSecret(Endpoint):
+    secret: str = Field(description="The signing secret, `whsec_…`: shown only now.")
+
+
+class Attempt(ApiModel):
+    number: int
+    started_at: datetime
+    status_code: int | None
+    latency_ms: int
+    response_snippet: str | None = Field(description="At most 4 KB of the receiver's answer.")
+    error: str | None
+
+
+class Delivery(ApiModel):
+    id: int
+    endpoint_id: int
+    event_type: str
+    webhook_id: str = Field(description="The `webhook-id` header: the same on every attempt.")
+    status: str = Field(description="`pending`, `succeeded` or `failed`.")
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_latency_ms: int | None
+    created_at: datetime
+    log: list[Attempt]
+
+
+class DeliveryQuery(ApiModel):
+    cursor: str | None = Field(None, max_length=18)
+    per_page: int = Field(25, ge=1, le=100)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+def _endpoint(row: WebhookEndpoint, secret: str | None = None) -> Endpoint:
+    fields = dict(id=row.id, url=row.url, events=list(row.events or ()), description=row.description,
+                  enabled=row.enabled, disabled_reason=row.disabled_reason,
+                  previous_secret_expires_at=_utc(row.previous_secret_until), created_at=_utc(row.created_at))
+    return EndpointWithSecret(**fields, secret=secret) if secret else Endpoint(**fields)
+
+
+def _delivery(row: WebhookDelivery) -> Delivery:
+    return Delivery(id=row.id, endpoint_id=row.endpoint_id, event_type=row.event_type,
+                    webhook_id=row.msg_id, status=row.status, attempts=row.attempts,
+                    next_attempt_at=_utc(row.next_attempt_at) if row.status == "pending" else None,
+                    last_status_code=row.last_status_code, last_latency_ms=row.last_latency_ms,
+                    created_at=_utc(row.created_at),
+                    log=[Attempt(number=a.number, started_at=_utc(a.started_at), status_code=a.status_code,
+                                 latency_ms=a.latency_ms, response_snippet=a.response_snippet,
+                                 error=a.error) for a in row.log])
+
+
+def _client_id() -> int:
+    return current_client().id
+
+
+@bp.post("/webhook-endpoints")
+@client_required("webhooks")
+@operation(body=EndpointCreate, responses={201: EndpointWithSecret}, tags=TAGS)
+def create_endpoint(body: EndpointCreate):
+    """Register an endpoint; its signing secret is in this answer only."""
+    row, secret = operations.create_endpoint(_client_id(), body.url, body.events, body.description,
+                                             current_app.config)
+    return _endpoint(row, secret), 201
+
+
+@bp.get("/webhook-endpoints")
+@client_required("webhooks")
+@operation(responses={200: Page[Endpoint]}, errors=INPUT, tags=TAGS)
+def list_endpoints():
+    """The calling client's endpoints (one page: a client has few)."""
+    return Page[Endpoint](items=[_endpoint(r) for r in operations.endpoints_of(_client_id())], next=None)
+
+
+@bp.get("/webhook-endpoints/<int:endpoint_id>")
+@client_required("webhooks")
+@operation(responses={200: Endpoint}, errors=(404, *INPUT), tags=TAGS)
+def get_endpoint(endpoint_id: int):
+    """One endpoint of the calling client."""
+    return _endpoint(operations.endpoint_of(_client_id(), endpoint_id))
+
+
+@bp.patch("/webhook-endpoints/<int:endpoint_id>")
+@client_required("webhooks")
+@operation(body=EndpointChange, responses={200: Endpoint}, errors=(404, *INPUT), tags=TAGS)
+def change_endpoint(endpoint_id: int, body: EndpointChange):
+    """Change the URL, the events, the description, or enable or disable the endpoint."""
+    row = operations.update_endpoint(_client_id(), endpoint_id, current_app.config, url=body.url,
+                                     event_types=body.events, enabled=body.enabled,
+                                     description=body.description)
+    return _endpoint(row)
+
+
+@bp.delete("/webhook-endpoints/<int:endpoint_id>")
+@client_required("webhooks")
+@operation(responses={204: None}, errors=(404, *INPUT), tags=TAGS)
+def delete_endpoint(endpoint_id: int):
+    """Delete the endpoint, its queued deliveries and their log."""
+    operations.delete_endpoint(_client_id(), endpoint_id)
+    return None, 204
+
+
+@bp.post("/webhook-endpoints/<int:endpoint_id>/test")
+@client_required("webhooks")
+@operation(responses={202: Delivery}, errors=(404, *INPUT), tags=TAGS)
+def test_endpoint(endpoint_id: int):
+    """Queue a `ping` event for this endpoint; the delivery log shows how it went."""
+    return _delivery(operations.send_test(_client_id(), endpoint_id)), 202
+
+
+@bp.post("/webhook-endpoints/<int:endpoint_id>/rotate-secret")
+@client_required("webhooks")
+@operation(responses={200: EndpointWithSecret}, errors=(404, *INPUT), tags=TAGS)
+def rotate_secret(endpoint_id: int):
+    """A new signing secret, in this answer only; the previous one keeps signing for
+    `WEBHOOK_SECRET_OVERLAP_HOURS` (both signatures are sent meanwhile)."""
+    overlap = timedelta(hours=current_app.config["WEBHOOK_SECRET_OVERLAP_HOURS"])
+    row, secret = operations.rotate_secret(_client_id(), endpoint_id, overlap)
+    return _endpoint(row, secret)
+
+
+@bp.get("/webhook-endpoints/<int:endpoint_id>/deliveries")
+@client_required("webhooks")
+@operation(query=DeliveryQuery, responses={200: Page[Delivery]}, errors=(404, *INPUT), tags=TAGS)
+def list_deliveries(endpoint_id: int, query: DeliveryQuery):
+    """The endpoint's deliveries, newest first, each with its log of attempts."""
+    before = None
+    if query.cursor is not None:
+        if not query.cursor.isdigit():
+            raise InvalidInput("invalid.cursor", field="cursor")
+        before = int(query.cursor)
+    rows, more = operations.deliveries_of(_client_id(), endpoint_id, before, query.per_page)
+    return Page[Delivery](items=[_delivery(r) for r in rows], next=None if more is None else str(more))
+
+
+@bp.post("/webhook-deliveries/<int:delivery_id>/retry")
+@client_required("webhooks")
+@operation(responses={202: Delivery}, errors=(404, 409, *INPUT), tags=TAGS)
+def retry_delivery(delivery_id: int):
+    """Send a finished delivery once more (same `webhook-id`), by the scheduler, soon."""
+    return _delivery(operations.retry_delivery(_client_id(), delivery_id)), 202

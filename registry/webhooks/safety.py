@@ -1,0 +1,62 @@
+"""Where a webhook may be sent: `http(s)` only, `https` in production, and never (in production,
+unless `WEBHOOK_ALLOW_PRIVATE`) to an address inside the registry's own network: loopback,
+private, link-local (cloud metadata at 169.254.169.254 among them), or any other address that
+is not globally routable. Checked when an endpoint is saved and again before every attempt, as a
+name's DNS answer may change between the two (DNS rebinding)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+from registry.core.errors import InvalidInput
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})
+
+
+def is_public(address: str) -> bool:
+    """Whether `address` is globally routable (an IPv4-mapped IPv6 address as its IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def checks_addresses(config: Mapping) -> bool:
+    return config.get("REGISTRY_ENV") == "production" and not config.get("WEBHOOK_ALLOW_PRIVATE")
+
+
+def check_url(url: str, config: Mapping, resolver: Resolver = resolve, field: str = "url") -> str:
+    """`url` if a webhook may be sent there, else `InvalidInput` naming `field`."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("invalid.webhook_url", field=field, name=field)
+    if parts.username or parts.password:
+        raise InvalidInput("invalid.webhook_url_credentials", field=field, name=field)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InvalidInput("invalid.webhook_url", field=field, name=field) from None
+    if config.get("REGISTRY_ENV") == "production" and parts.scheme != "https":
+        raise InvalidInput("invalid.webhook_url_https", field=field, name=field)
+    if checks_addresses(config):
+        refuse_private(parts.hostname, port, resolver, field)
+    return url.strip()
+
+
+def refuse_private(host: str, port: int, resolver: Resolver = resolve, field: str = "url") -> None:
+    """`InvalidInput` unless every address `host` resolves to is public."""
+    try:
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError):
+        raise InvalidInput("invalid.webhook_url_unresolvable", field=field, name=field) from None
+    if not addresses or not all(is_public(address) for address in addresses):
+        raise InvalidInput("invalid.webhook_url_private", field=field, name=field)
