@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.accounts.api import bp as accounts_api
     from registry.accounts.views import bp as accounts_views
     from registry.callbacks.api import bp as callbacks_api
+    from registry.callbacks.embed import bp as embed_views
     from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
     from registry.complaints.api import bp as complaints_api
@@ -140,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views, staff_clients):
+                      complaints_views, staff_views, staff_clients, embed_views):
         app.register_blueprint(blueprint)
 
 
