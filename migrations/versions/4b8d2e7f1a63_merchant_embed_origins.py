@@ -1,7 +1,7 @@
 """merchant_embed_origins: the sites allowed to frame a store's callback flow (issue 16)
 
 Revision ID: 4b8d2e7f1a63
-Revises: 7c2e5a1d9b40
+Revises: 3f9a6c2e8b17
 Create Date: 2026-12-06 23:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4b8d2e7f1a63'
-down_revision = '7c2e5a1d9b40'
+down_revision = '3f9a6c2e8b17'
 branch_labels = None
 depends_on = None
 

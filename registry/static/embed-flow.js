@@ -58,7 +58,7 @@
     var name = (error.field || "").split(".")[0];
     if (name === "number") { name = "phone"; }
     var place = fields.indexOf(name) >= 0 ? $(name + "-error") : null;
-    if (place && !place.closest("[hidden]")) {
+    if (place && !place.parentElement.closest("[hidden]")) {
       place.textContent = error.message || words.failed;
       place.hidden = false;
       $(name).setAttribute("aria-invalid", "true");
@@ -131,7 +131,9 @@
       }
       var option = document.createElement("option");
       option.value = slot.start;
-      option.textContent = localTime(slot.start, {hour: "2-digit", minute: "2-digit"}) + "–" +
+      // The day too: a closed list shows the chosen option without its group.
+      option.textContent = localTime(slot.start, {weekday: "short", day: "numeric", month: "short"}) +
+        ", " + localTime(slot.start, {hour: "2-digit", minute: "2-digit"}) + "–" +
         localTime(slot.end, {hour: "2-digit", minute: "2-digit"});
       group.appendChild(option);
     });
@@ -186,6 +188,8 @@
       showStatus(data);
     }, showError);
   });
+
+  $("phone").focus();
 
   // Escape inside the frame closes the shop's dialog too (keys do not leave a frame).
   document.addEventListener("keydown", function (event) {

@@ -46,7 +46,7 @@ def test_a_listed_origin_gets_the_flow_framable_by_the_list_only(client, store):
     assert answer.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in answer.headers
     assert 'id="step-phone"' in answer.text and "Ming&#39;s Tea" in answer.text
-    assert "你的电话号码" in answer.text or 'lang="zh-Hans"' in answer.text
+    assert 'lang="zh-Hans"' in answer.text and "我们应该拨打哪个号码？" in answer.text
     assert '"origin": "https://m.example.com:8443"' in answer.text
 
 
@@ -68,6 +68,14 @@ def test_a_store_without_a_list_cannot_be_framed_at_all(client, db):
     assert answer.status_code == 403
     assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
     assert answer.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "Which number should we call?"),
+                                             ("fr", "Which number should we call?"),
+                                             ("zh-Hans", "我们应该拨打哪个号码？"), ("<b>", "Which number")])
+def test_the_flow_speaks_the_embed_language_falling_back_to_english(client, store, lang, words):
+    answer = flow(client, store.id, origin=SHOP, lang=lang)
+    assert answer.status_code == 200 and words in answer.text and "<b>" not in answer.text
 
 
 def test_an_unknown_store_is_a_404_no_one_may_frame(client, store):
@@ -107,8 +115,8 @@ def test_the_public_profile_answers_any_origin_without_credentials(client, store
 def test_everything_else_keeps_same_origin_rules(client, store):
     shopper = make_shopper()
     token = bearer(make_shopper_token(shopper))
-    for path in (f"/api/v1/merchants/{store.id}/callback-slots", f"/api/v1/merchants/{store.id}/embed-origins",
-                 f"/api/v1/merchants/{store.id}/numbers"):
+    for tail in ("callback-slots", "embed-origins", "numbers"):
+        path = f"/api/v1/merchants/{store.id}/{tail}"
         answer = client.get(path, headers={"Origin": OTHER, **token})
         assert "Access-Control-Allow-Origin" not in answer.headers, path
     preflight = client.options(f"/api/v1/merchants/{store.id}/callbacks", headers={

@@ -25,6 +25,10 @@ def put(client, store_id, origins, headers):
                       headers=headers)
 
 
+def listed(client, store_id, headers):
+    return client.get(f"/api/v1/merchants/{store_id}/embed-origins", headers=headers).json["origins"]
+
+
 def test_the_owner_sets_and_reads_the_list(client, db, owner, store):
     headers = bearer(make_token(owner))
     answer = put(client, store.id, ["HTTPS://Shop.Example.com:443/", "https://m.example.com:8443",
@@ -32,7 +36,7 @@ def test_the_owner_sets_and_reads_the_list(client, db, owner, store):
     assert answer.status_code == 200
     expected = [SHOP, "https://m.example.com:8443", "http://127.0.0.1:8000"]
     assert answer.json == {"merchant_id": store.id, "origins": expected}
-    assert client.get(f"/api/v1/merchants/{store.id}/embed-origins", headers=headers).json["origins"] == expected
+    assert listed(client, store.id, headers) == expected
     # The list is replaced as a whole; an empty one stops every embedding.
     assert put(client, store.id, [SHOP], headers).json["origins"] == [SHOP]
     assert put(client, store.id, [], headers).json["origins"] == []
@@ -62,7 +66,7 @@ def test_a_bad_origin_is_refused_by_its_field_and_nothing_changes(client, db, ow
     answer = put(client, store.id, origins, headers)
     assert answer.status_code == 422, answer.json
     assert answer.json["error"]["reason"] == reason and answer.json["error"]["field"] == field
-    assert client.get(f"/api/v1/merchants/{store.id}/embed-origins", headers=headers).json["origins"] == [SHOP]
+    assert listed(client, store.id, headers) == [SHOP]
 
 
 def test_http_is_for_localhost_outside_production_only():
