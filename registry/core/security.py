@@ -119,8 +119,8 @@ def allow_framing_by(response: Response, origins: list[str]) -> Response:
 def add_security_headers(response: Response) -> Response:
     """Set the security headers on every response (a view's own value wins). A response whose
     policy names the sites that may frame it gets no `X-Frame-Options: DENY`."""
-    framable = "frame-ancestors 'none'" not in response.headers.get(
-        "Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    framable = "frame-ancestors " in policy and "frame-ancestors 'none'" not in policy
     for name, value in SECURITY_HEADERS.items():
         if not (framable and name == "X-Frame-Options"):
             response.headers.setdefault(name, value)
