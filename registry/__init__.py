@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_views
     from registry.callbacks.api import bp as callbacks_api
     from registry.callbacks.client_api import bp as callbacks_client_api
+    from registry.callbacks.embed import bp as embed_views
     from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
     from registry.complaints.api import bp as complaints_api
@@ -148,7 +149,8 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views, staff_clients, staff_pool, staff_webhooks):
+                      complaints_views, staff_views, staff_clients, staff_pool, staff_webhooks,
+                      embed_views):
         app.register_blueprint(blueprint)
 
 

@@ -102,6 +102,8 @@ ROUTES = [
     Route("GET", "/merchant/numbers/new", "merchant"),
     Route("POST", "/merchant/numbers/new", "merchant", ("number", "region", "label")),
     Route("GET", "/merchant/numbers/{number}", "merchant"),
+    Route("GET", "/merchant/store/embed", "merchant"),
+    Route("POST", "/merchant/store/embed", "merchant", ("origins",)),
     Route("POST", "/merchant/numbers/{number}/code", "merchant"),
     Route("POST", "/merchant/numbers/{number}/check", "merchant", ("code",)),
     # staff
@@ -155,6 +157,12 @@ ROUTES = [
     Route("POST", "/api/v1/proxy-numbers/{proxy}/drain", "admin"),
     Route("DELETE", "/api/v1/proxy-numbers/{proxy}", "admin"),
     Route("GET", "/api/v1/merchants/{store}", "integration"),
+    Route("GET", "/api/v1/merchants/{store}/embed-origins", "merchant"),
+    Route("PUT", "/api/v1/merchants/{store}/embed-origins", "merchant", ("origins",)),
+    Route("PUT", "/api/v1/merchants/{store}/embed-origins", "integration", ("origins",)),
+    # the embeddable callback button: its script and the flow it frames
+    Route("GET", "/embed/v1/callback.js", "anon"),
+    Route("GET", "/embed/v1/merchants/{store}/callback", "anon", ("origin", "lang", "order_ref")),
     # the API's description and its reader
     Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
     Route("POST", "/api/v1/bindings", "integration",
@@ -300,7 +308,7 @@ def send(app, world, route: Route, data):
     path_text = data.draw(TEXT) if "{text}" in route.path else ""
     path = route.path.format(**world["ids"], text=quote(path_text, safe="", errors="surrogatepass"))
     client, headers = client_for(app, world, route)
-    if route.api and route.method in ("POST", "DELETE") and route.fields:
+    if route.api and route.method in ("POST", "PUT", "DELETE") and route.fields:
         body = data.draw(json_bodies(route))
         return client.open(path, method=route.method, data=body, headers=headers,
                            content_type="application/json")

@@ -15,7 +15,15 @@ app never grants) must:
 
 Every response carries a Content-Security-Policy without `unsafe-inline` (the pages load
 their scripts from `static/`), `X-Content-Type-Options`, `Referrer-Policy` and
-`X-Frame-Options`. Flask-Talisman was not used: its default of forcing HTTPS and secure
+`X-Frame-Options`. No page may be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`)
+except the embeddable callback flow, which names the sites that may frame it
+(`allow_framing_by`) and so goes without `X-Frame-Options` (it has no "only these" value).
+
+Cross-origin reads (CORS) are granted by Flask-Cors to one endpoint only, the store's public
+profile (`GET /api/v1/merchants/<id>`: any origin, no credentials), which the embeddable
+button reads from the shop's page; everything else keeps the browser's same-origin rule.
+
+Flask-Talisman was not used: its default of forcing HTTPS and secure
 session cookies would have to be turned off for development and tests, it would overwrite
 the session cookie settings `core.config` owns, and what is left is four fixed headers.
 """
@@ -25,6 +33,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
+from flask_cors import CORS
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from registry.core.bearer import bearer_token
@@ -98,14 +107,35 @@ def check_session_api_request() -> None:
             raise Forbidden("csrf_refused.token") from None
 
 
-def add_security_headers(response: Response) -> Response:
-    """Set the security headers on every response (a view's own value wins)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+def allow_framing_by(response: Response, origins: list[str]) -> Response:
+    """Let only `origins` frame `response` (none if the list is empty): the site's policy with
+    `frame-ancestors` naming them, and no `X-Frame-Options` (`add_security_headers`)."""
+    ancestors = " ".join(origins) or "'none'"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", f"frame-ancestors {ancestors}")
     return response
 
 
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers on every response (a view's own value wins). A response whose
+    policy names the sites that may frame it gets no `X-Frame-Options: DENY`."""
+    policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    framable = "frame-ancestors " in policy and "frame-ancestors 'none'" not in policy
+    for name, value in SECURITY_HEADERS.items():
+        if not (framable and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
+    return response
+
+
+# The one cross-origin read: a store's public profile (never a real number), for the
+# embeddable button on any shop's page. Anchored: `/merchants/<id>/numbers` is not included.
+CORS_RESOURCES = {r"^/api/v1/merchants/\d+$": {
+    "origins": "*", "methods": ["GET", "HEAD"], "supports_credentials": False, "send_wildcard": True,
+}}
+
+
 def register_security(app: Flask) -> None:
-    """Install the API's CSRF check and the security headers."""
+    """Install the API's CSRF check, the security headers and the one CORS grant."""
     app.before_request(check_session_api_request)
     app.after_request(add_security_headers)
+    CORS(app, resources=CORS_RESOURCES)

@@ -4,11 +4,17 @@ from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from registry.accounts.auth import merchant_required
+from registry.core.errors import Forbidden, Unauthorized
 from registry.core.extensions import db
 from registry.core.openapi import Page, operation
-from registry.merchants import operations
+from registry.integrations.auth import current_client
+from registry.integrations.operations import require_scope
+from registry.merchants import embed, operations
+from registry.merchants.models import Merchant
 from registry.merchants.schemas import (
     CodeCheck,
+    EmbedOrigins,
+    EmbedOriginsUpdate,
     NewNumber,
     NewStore,
     NumberForOwner,
@@ -91,3 +97,40 @@ def check_code(number_id: int, body: CodeCheck):
                                     current_app.config["VERIFICATION_LAPSE_DAYS"])
     db.session.flush()  # ids and defaults for what follows; the request commits (core.transactions)
     return NumberForOwner.of(number)
+
+
+def _embed_editable(merchant_id: int) -> Merchant:
+    """The store, for its owner or for the integration client (scope `merchants`) that imported
+    it; anyone else's store is a 404."""
+    client = current_client()
+    if client is not None:
+        require_scope(client, "merchants")
+        return embed.editable_by(merchant_id, client_id=client.id)
+    if not current_user.is_authenticated:
+        raise Unauthorized("unauthorized")
+    if not current_user.is_merchant:
+        raise Forbidden("forbidden.needs_merchant")
+    return embed.editable_by(merchant_id, owner_id=current_user.id)
+
+
+EMBED_SECURITY = ("userToken", "session", "clientKey")
+
+
+@bp.get("/merchants/<int:merchant_id>/embed-origins")
+@operation(responses={200: EmbedOrigins}, errors=(401, 403, 404), security=EMBED_SECURITY,
+           tags=("merchants",))
+def show_embed_origins(merchant_id: int):
+    """The sites that may embed the store's callback button (docs/embed.md)."""
+    merchant = _embed_editable(merchant_id)
+    return EmbedOrigins(merchant_id=merchant.id, origins=embed.embed_origins(merchant))
+
+
+@bp.put("/merchants/<int:merchant_id>/embed-origins")
+@operation(body=EmbedOriginsUpdate, responses={200: EmbedOrigins}, errors=(401, 403, 404),
+           security=EMBED_SECURITY, tags=("merchants",))
+def replace_embed_origins(merchant_id: int, body: EmbedOriginsUpdate):
+    """Replace the list of sites that may embed the store's callback button."""
+    merchant = _embed_editable(merchant_id)
+    origins = embed.set_embed_origins(merchant, body.origins,
+                                      allow_http_localhost=current_app.config["REGISTRY_ENV"] != "production")
+    return EmbedOrigins(merchant_id=merchant.id, origins=origins)

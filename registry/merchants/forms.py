@@ -10,7 +10,7 @@ from __future__ import annotations
 import phonenumbers
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import SelectField, StringField, TextAreaField
 
 from registry.core.forms import BaseForm
 from registry.merchants.hours import DAYS, DEFAULT_TIMEZONE, MAX_RANGES_PER_DAY, timezone_choices
@@ -118,3 +118,15 @@ class CodeForm(BaseForm):
 
 class SendCodeForm(BaseForm):
     """Only the CSRF token: the channel is chosen from the line type."""
+
+
+class EmbedOriginsForm(BaseForm):
+    """The sites that may show the store's callback button, one origin per line."""
+
+    origins = TextAreaField(_l("Sites that may show your callback button"),
+                            description=_l("One per line, such as https://shop.example.com: the "
+                                           "scheme, the host and a port if it has one, no path."),
+                            render_kw={"rows": 5, "spellcheck": "false"})
+
+    def lines(self) -> list[str]:
+        return [line.strip() for line in (self.origins.data or "").splitlines() if line.strip()]

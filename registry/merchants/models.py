@@ -34,6 +34,21 @@ class Merchant(db.Model):
     numbers: Mapped[list[MerchantNumber]] = relationship(
         back_populates="merchant", order_by="MerchantNumber.id"
     )
+    # The sites that may show the store's callback button (`merchants.embed`).
+    embed_origins: Mapped[list[EmbedOrigin]] = relationship(
+        order_by="EmbedOrigin.id", cascade="all, delete-orphan"
+    )
+
+
+class EmbedOrigin(db.Model):
+    """A web origin (`https://shop.example.com`) allowed to frame the store's callback flow."""
+
+    __tablename__ = "merchant_embed_origins"
+    __table_args__ = (UniqueConstraint("merchant_id", "origin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(255))
 
 
 class MerchantNumber(db.Model):

@@ -92,3 +92,22 @@ class VerificationStarted(ApiModel):
 
 class CodeCheck(LenientModel):
     code: CodeText
+
+
+# Checked by `merchants.embed.parse_origin`, whose refusals name the item (`origins.0`).
+OriginText = checked_by_operation({"type": "string", "maxLength": 255,
+                                   "examples": ["https://shop.example.com"]})
+
+
+class EmbedOriginsUpdate(ApiModel):
+    """The whole list of sites that may embed the store's callback button (it replaces the old)."""
+
+    origins: list[OriginText] = Field(description="Web origins, `https://host[:port]`, no path; at "
+                                                  "most 20. An empty list stops every embedding.")
+
+
+class EmbedOrigins(ApiModel):
+    """The sites that may embed the store's callback button."""
+
+    merchant_id: int
+    origins: list[str]

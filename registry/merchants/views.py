@@ -28,8 +28,8 @@ from registry.core.extensions import db
 from registry.core.i18n import current_language
 from registry.core.pages import refuse, register_page_errors, render_form
 from registry.core.phones import format_international
-from registry.merchants import operations
-from registry.merchants.forms import CodeForm, NumberForm, SendCodeForm, StoreForm
+from registry.merchants import embed, operations
+from registry.merchants.forms import CodeForm, EmbedOriginsForm, NumberForm, SendCodeForm, StoreForm
 from registry.merchants.hours import DEFAULT_BUSINESS_HOURS, DEFAULT_TIMEZONE
 from registry.telephony import get_gateway
 from registry.verification.policy import Requester, VerificationPolicy
@@ -109,6 +109,29 @@ def edit_store():
     if not form.is_submitted():
         form.fill(merchant.name, merchant.timezone, merchant.business_hours)
     return render_form("merchants/store_form.html", form, new=False)
+
+
+@bp.route("/store/embed", methods=["GET", "POST"])
+@merchant_required
+def embed_origins():
+    """The sites that may embed the store's callback button (docs/embed.md)."""
+    merchant = operations.merchant_of(current_user.id)
+    if merchant is None:
+        return redirect(url_for(".new_store"))
+    form = EmbedOriginsForm()
+    context = {"merchant": merchant, "script_url": current_app.config["PUBLIC_BASE_URL"]}
+    if form.validate_on_submit():
+        try:
+            embed.set_embed_origins(merchant, form.lines(),
+                                    allow_http_localhost=current_app.config["REGISTRY_ENV"] != "production")
+        except AppError as error:
+            error.field = "origins"  # the page has one box for the list (the API names the item)
+            return refuse(error, "merchants/embed_form.html", form, **context)
+        flash(_("The list of sites is saved."), "success")
+        return redirect(url_for(".embed_origins"))
+    if not form.is_submitted():
+        form.origins.data = "\n".join(embed.embed_origins(merchant))
+    return render_form("merchants/embed_form.html", form, **context)
 
 
 @bp.route("/numbers/new", methods=["GET", "POST"])
