@@ -19,6 +19,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_body_limits(app)
     register_security(app)
     register_text_checks(app)
     register_template_helpers(app)
@@ -88,6 +89,13 @@ def register_client_auth(app: Flask) -> None:
     init_client_auth(app)
 
 
+def register_body_limits(app: Flask) -> None:
+    """Views that take large bodies (an import) raise the body limit for themselves (`core.bodies`)."""
+    from registry.core.bodies import register_body_limits as register
+
+    register(app)
+
+
 def register_security(app: Flask) -> None:
     """The JSON API's CSRF check for browser sessions and the security headers (`core.security`)."""
     from registry.core.security import register_security as register
@@ -116,17 +124,19 @@ def register_blueprints(app: Flask) -> None:
     from registry.integrations.api import bp as integrations_api
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
+    from registry.merchants.client_api import bp as merchants_client_api
     from registry.merchants.views import bp as merchants_views
     from registry.public import bp as public_views
     from registry.shoppers.api import bp as shoppers_api
     from registry.shoppers.views import bp as shoppers_views
     from registry.staff.clients import bp as staff_clients
+    from registry.staff.imports import bp as staff_imports
     from registry.staff.views import bp as staff_views
 
     # Before any rule is added: every `<int:…>` id is bounded to what the database can hold.
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
-                integrations_api, openapi_views):
+                integrations_api, merchants_client_api, openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken
@@ -138,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(webhooks)
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
-                      complaints_views, staff_views, staff_clients):
+                      complaints_views, staff_views, staff_clients, staff_imports):
         app.register_blueprint(blueprint)
 
 

@@ -21,10 +21,10 @@ from flask import has_request_context
 from flask_babel import force_locale, ngettext
 
 from registry.core.i18n import DAY_NAMES
-from registry.core.messages import api, calls, common, integrations, parties, web
+from registry.core.messages import api, calls, common, imports, integrations, parties, web
 
 CATALOGUE = {**common.MESSAGES, **parties.MESSAGES, **calls.MESSAGES, **web.MESSAGES,
-             **integrations.MESSAGES, **api.MESSAGES}
+             **integrations.MESSAGES, **imports.MESSAGES, **api.MESSAGES}
 PAGE_MESSAGES = dict(calls.PAGE_MESSAGES)
 PHONE_KINDS = common.PHONE_KINDS
 
