@@ -50,7 +50,7 @@ class ImportForm(BaseForm):
 
 class ApplyForm(BaseForm):
     client_id = HiddenField()
-    data = HiddenField()
+    packed = HiddenField()
 
 
 def _client_choices() -> list[tuple[int, str]]:
@@ -104,7 +104,7 @@ def preview():
     except AppError as error:
         return refuse(error, TEMPLATE, form, ("file",), columns=COLUMNS)
     packed = base64.b64encode(zlib.compress(data)).decode()
-    apply_form = ApplyForm(formdata=None, client_id=client.id, data=packed)
+    apply_form = ApplyForm(formdata=None, client_id=client.id, packed=packed)
     return _render(form, client=client, result=import_result(report), apply_form=apply_form)
 
 
@@ -119,7 +119,7 @@ def apply():
     try:
         raw_id = apply_form.client_id.data or ""
         client = _client(int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None)
-        data = _unpack(apply_form.data.data or "")
+        data = _unpack(apply_form.packed.data or "")
         report = import_merchants(client.id, rows_from_csv(data), dry_run=False,
                                   default_region=current_app.config["DEFAULT_REGION"],
                                   secret_key=current_app.config["SECRET_KEY"])
