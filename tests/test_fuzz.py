@@ -74,6 +74,8 @@ ROUTES = [
     Route("GET", "/signup", "anon"), Route("POST", "/signup", "anon", ("email", "password", "confirm")),
     Route("GET", "/login", "anon", ("next",)), Route("POST", "/login", "anon", ("email", "password", "next")),
     Route("POST", "/logout", "anon"),
+    Route("GET", "/set-password/{token}", "anon"),
+    Route("POST", "/set-password/{token}", "anon", ("password", "confirm")),
     # shoppers
     Route("GET", "/shopper/phone", "anon", ("next",)),
     Route("POST", "/shopper/phone", "anon", ("phone", "next")),
@@ -113,6 +115,9 @@ ROUTES = [
     Route("POST", "/staff/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/staff/clients/", "admin"), Route("POST", "/staff/clients/", "admin", ("name", "scopes")),
     Route("POST", "/staff/clients/{client}/revoke", "admin"),
+    Route("GET", "/staff/imports/", "admin"),
+    Route("POST", "/staff/imports/preview", "admin", ("client_id", "file")),
+    Route("POST", "/staff/imports/apply", "admin", ("client_id", "packed")),
     # the JSON API
     Route("POST", "/api/v1/accounts", "anon", ("email", "password")),
     Route("POST", "/api/v1/auth/token", "anon", ("email", "password")),
@@ -139,6 +144,12 @@ ROUTES = [
     Route("POST", "/api/v1/complaints/{complaint}/resolve", "staff", ("action", "resolution")),
     Route("GET", "/api/v1/integration/whoami", "integration"),
     Route("GET", "/api/v1/merchants/{store}", "integration"),
+    # the API's description and its reader
+    Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
+    # the merchant import (scope merchants)
+    Route("GET", "/api/v1/merchants/by-external-id/{external}", "integration"),
+    Route("POST", "/api/v1/merchants/import", "integration",
+          ("external_id", "name", "timezone", "business_hours", "owner_email", "number", "label")),
 ]
 
 # -- what is sent ------------------------------------------------------------------------
@@ -213,9 +224,10 @@ def world(app):
 
     users = {"merchant": database.session.get(User, store.owner_id), "newcomer": make_user("merchant"),
              "staff": make_user("staff"), "admin": make_user("admin")}
-    integration, key = make_client(scopes=["bindings"])
+    integration, key = make_client(scopes=["bindings", "merchants"])
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
-           "complaint": complaint.id, "client": integration.id}
+           "complaint": complaint.id, "client": integration.id, "external": "shop-1",
+           "token": "not-a-token"}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
     tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
@@ -273,7 +285,8 @@ def check(route: Route, response) -> None:
 def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
-             "complaint": "complaint_id", "client": "client_id"}
+             "complaint": "complaint_id", "client": "client_id", "external": "external_id",
+             "token": "token"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):
