@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench dispatch $(BENCH_ARGS)
 	$(BIN)/python -m bench calllog $(BENCH_ARGS)
+	$(BIN)/python -m bench imports $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """`python -m bench [SCENARIO] [ARGS]`: run one benchmark and print its table.
 
 Without a scenario name (or with `masked-numbers`) it runs the masked-number
-benchmark (routing, allocation, pool); `dispatch`, `calllog` and
+benchmark (routing, allocation, pool); `dispatch`, `calllog`, `imports` and
 `simulator-validation` run the others. `python -m bench SCENARIO --help`
 lists a scenario's arguments.
 """
@@ -15,6 +15,7 @@ SCENARIOS = {
     "masked-numbers": "bench.scenarios.masked_numbers",
     "dispatch": "bench.scenarios.dispatch",
     "calllog": "bench.scenarios.calllog",
+    "imports": "bench.scenarios.imports",
     "simulator-validation": "bench.scenarios.simulator_validation",
 }
 

@@ -5,5 +5,6 @@
 - `dispatch` (`python -m bench dispatch`): callbacks falling due together
   (`dispatch_data`, `dispatch_outcome`)
 - `calllog` (`python -m bench calllog`): call-log search and verification (`calllog_data`)
+- `imports` (`python -m bench imports`): the merchant import's rows/s, SQLite and PostgreSQL
 - `simulator_validation` (`python -m bench simulator-validation`): the simulator's request check
 """

@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from registry.accounts import invitations
 from registry.accounts.models import User
 from registry.accounts.operations import normalise_email
+from registry.core.dialects import begin_for_savepoints
 from registry.core.errors import AppError, Conflict, InvalidInput
 from registry.core.extensions import db
 from registry.core.phones import get_cipher, parse_phone
@@ -74,15 +75,18 @@ class _Context:
     default_region: str
     secret_key: str | None
     existing: dict[str, Merchant]
+    users: dict[str, User | None]  # by normalised email: the owners the rows name (None: no account)
     seen: dict[str, int] = field(default_factory=dict)
+    invited: list[str] = field(default_factory=list)  # owners invited by the row being applied
 
 
 def import_merchants(client_id: int, rows: list[ImportRow], *, dry_run: bool = False,
                      default_region: str = "CN", secret_key: str | None = None) -> ImportReport:
     """Import `rows` for the integration client; set-password tokens need `secret_key`."""
+    begin_for_savepoints()  # the savepoints nest in the request's transaction, on SQLite too
     dry_savepoint = db.session.begin_nested() if dry_run else None
     context = _Context(client_id, default_region, None if dry_run else secret_key,
-                       _existing(client_id, rows))
+                       _existing(client_id, rows), _users(rows))
     results = [_import_row(context, row) for row in rows]
     if dry_savepoint is not None:
         dry_savepoint.rollback()
@@ -104,6 +108,24 @@ def _existing(client_id: int, rows: list[ImportRow]) -> dict[str, Merchant]:
     return found
 
 
+def _users(rows: list[ImportRow]) -> dict[str, User | None]:
+    """The accounts of the rows' owner emails, in a few queries (None where there is none)."""
+    emails = set()
+    for row in rows:
+        email = row.values.get("owner_email")
+        if isinstance(email, str):
+            try:
+                emails.add(normalise_email(email))
+            except AppError:
+                continue  # the row's own error, later
+    ordered = sorted(emails)
+    users: dict[str, User | None] = dict.fromkeys(ordered)
+    for start in range(0, len(ordered), 500):
+        users.update((u.email, u) for u in db.session.scalars(
+            select(User).where(User.email.in_(ordered[start:start + 500]))))
+    return users
+
+
 def _import_row(context: _Context, row: ImportRow) -> RowResult:
     external_id = row.values.get("external_id")
     shown_id = external_id if isinstance(external_id, str) else None
@@ -118,15 +140,17 @@ def _import_row(context: _Context, row: ImportRow) -> RowResult:
     clean, errors = _validated(row.values, context.default_region)
     if clean is None:
         return RowResult(row.row, shown_id, "error", errors)
+    context.invited = []
     try:
         with db.session.begin_nested():
-            result = _apply(context, row.row, clean)
+            return _apply(context, row.row, clean)
     except AppError as error:
-        return RowResult(row.row, shown_id, "error", [error])
+        refusal = error
     except IntegrityError:  # another import of the same store at the same moment
-        return RowResult(row.row, shown_id, "error",
-                         [Conflict("conflict.import_row", field="external_id")])
-    return result
+        refusal = Conflict("conflict.import_row", field="external_id")
+    for email in context.invited:  # rolled back with the row
+        context.users[email] = None
+    return RowResult(row.row, shown_id, "error", [refusal])
 
 
 def _check(errors: list[AppError], column: str, check, value):
@@ -186,7 +210,7 @@ def _validated(values: dict, region: str) -> tuple[_Clean | None, list[AppError]
 def _apply(context: _Context, row: int, clean: _Clean) -> RowResult:
     merchant = context.existing.get(clean.external_id)
     if merchant is None:
-        owner, status = _owner_for_new_store(clean.email), "created"
+        owner, status = _owner_for_new_store(context, clean.email), "created"
         try:
             merchant = operations.create_merchant(owner.id, clean.name, clean.timezone, clean.hours)
         except Conflict as error:
@@ -209,10 +233,13 @@ def _apply(context: _Context, row: int, clean: _Clean) -> RowResult:
     return RowResult(row, clean.external_id, status, [], merchant.id, token)
 
 
-def _owner_for_new_store(email: str) -> User:
-    owner = invitations.user_by_email(email)
+def _owner_for_new_store(context: _Context, email: str) -> User:
+    owner = context.users[email] if email in context.users else invitations.user_by_email(email)
     if owner is None:
-        return invitations.invite_user(email, "merchant")
+        owner = invitations.invite_user(email, "merchant")
+        context.users[email] = owner
+        context.invited.append(email)
+        return owner
     if owner.role != "merchant":
         raise Conflict("conflict.import_owner_staff", field="owner_email")
     return owner

@@ -305,3 +305,48 @@ def test_the_merchants_scope_is_needed(client, db):
     assert client.get("/api/v1/merchants/by-external-id/x", headers=bearer(key)).status_code == 403
     assert client.post(IMPORT, data=HEADER, headers={"Content-Type": "text/csv"}).status_code == 401
     assert counts(db)[0] == 0
+
+
+def test_an_owner_invited_by_a_failed_row_is_invited_again_by_the_next(client, db, key, monkeypatch):
+    from registry.core.errors import InvalidInput
+    from registry.merchants import operations
+
+    real = operations.add_number
+
+    def refuse_once(merchant, number, **kwargs):
+        if merchant.external_id == "s1":
+            raise InvalidInput("too_many_numbers", field="number", limit=0)
+        return real(merchant, number, **kwargs)
+
+    monkeypatch.setattr(operations, "add_number", refuse_once)
+    text = HEADER + "s1,A,,,same@example.com,+8613800138000,\ns2,B,,,same@example.com,,\n"
+    results = post_csv(client, key, text).json["results"]
+    assert [r["status"] for r in results] == ["error", "created"]
+    assert results[1]["set_password_url"] and counts(db) == (1, 0, 1)
+
+
+def test_a_row_refused_by_the_database_is_that_rows_error(client, db, key, monkeypatch):
+    import sqlalchemy.exc
+
+    from registry.merchants import imports
+
+    def collide(*args, **kwargs):
+        raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate"))
+
+    monkeypatch.setattr(imports, "_apply", collide)
+    [result] = post_csv(client, key, HEADER + "s1,A,,,a@example.com,,\n").json["results"]
+    assert result["errors"][0]["reason"] == "conflict.import_row"
+
+
+def test_the_rows_savepoints_nest_in_the_callers_transaction(db, key):
+    """On SQLite too: a savepoint outside a transaction would commit each row on its own."""
+    from registry.integrations.models import IntegrationClient
+    from registry.merchants.import_input import rows_from_csv
+    from registry.merchants.imports import import_merchants
+
+    client_id = db.session.scalar(sa.select(IntegrationClient.id))
+    db.session.rollback()
+    report = import_merchants(client_id, rows_from_csv((HEADER + ROWS).encode()))
+    assert [r.status for r in report.results] == ["created", "created"]
+    db.session.rollback()  # the caller's unit of work fails: no row stays
+    assert counts(db) == (0, 0, 0)
