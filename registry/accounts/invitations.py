@@ -31,10 +31,11 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def invite_user(email: str, role: str = "merchant") -> User:
-    """A new account without a password (its owner sets one by the link)."""
+def invite_user(email: str, role: str = "merchant", *, checked: bool = False) -> User:
+    """A new account without a password (its owner sets one by the link). `checked`: the caller
+    has just looked the address up and found no account."""
     email = normalise_email(email)
-    if user_by_email(email) is not None:
+    if not checked and user_by_email(email) is not None:
         raise Conflict("conflict.email_taken", field="email")
     user = User(email=email, password_hash=_UNSET + secrets.token_hex(16), role=role)
     db.session.add(user)

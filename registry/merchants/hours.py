@@ -116,17 +116,3 @@ def parse_hours_text(value: str) -> dict[str, list[list[str]]]:
             _entry(entry.strip(), week)
     return parse_business_hours(week)
 
-
-def hours_text(week: dict[str, list[list[str]]]) -> str:
-    """The text form of a week (days with the same ranges in a row joined: `mon-fri`)."""
-    entries, day_index = [], 0
-    while day_index < len(DAYS):
-        ranges = week.get(DAYS[day_index], [])
-        end = day_index
-        while end + 1 < len(DAYS) and week.get(DAYS[end + 1], []) == ranges:
-            end += 1
-        days = DAYS[day_index] if end == day_index else f"{DAYS[day_index]}-{DAYS[end]}"
-        if ranges:
-            entries.append(f"{days} " + ",".join(f"{start}-{stop}" for start, stop in ranges))
-        day_index = end + 1
-    return "; ".join(entries)

@@ -212,16 +212,16 @@ def _apply(context: _Context, row: int, clean: _Clean) -> RowResult:
     if merchant is None:
         owner, status = _owner_for_new_store(context, clean.email), "created"
         try:
-            merchant = operations.create_merchant(owner.id, clean.name, clean.timezone, clean.hours)
+            merchant = operations.create_merchant(owner.id, clean.name, clean.timezone, clean.hours,
+                                                  client_id=context.client_id,
+                                                  external_id=clean.external_id)
         except Conflict as error:
             if error.key != "store_exists":
                 raise
             raise Conflict("conflict.import_owner_taken", field="owner_email") from None
-        merchant.client_id, merchant.external_id = context.client_id, clean.external_id
         if clean.number is not None:
             operations.add_number(merchant, clean.number, label=clean.label,
                                   default_region=context.default_region)
-        db.session.flush()
     else:
         owner = db.session.get(User, merchant.owner_id)
         if owner.email != clean.email:
@@ -236,7 +236,7 @@ def _apply(context: _Context, row: int, clean: _Clean) -> RowResult:
 def _owner_for_new_store(context: _Context, email: str) -> User:
     owner = context.users[email] if email in context.users else invitations.user_by_email(email)
     if owner is None:
-        owner = invitations.invite_user(email, "merchant")
+        owner = invitations.invite_user(email, "merchant", checked=True)
         context.users[email] = owner
         context.invited.append(email)
         return owner

@@ -47,8 +47,10 @@ def merchant_of(owner_id: int) -> Merchant | None:
 
 
 def create_merchant(owner_id: int, name: object, timezone: object = None,
-                    business_hours: object = None) -> Merchant:
-    """Create the owner's store (one per owner account)."""
+                    business_hours: object = None, *, client_id: int | None = None,
+                    external_id: str | None = None) -> Merchant:
+    """Create the owner's store (one per owner account); an integration client's import names
+    itself and its id for the store."""
     name = clean_name(name)
     timezone = DEFAULT_TIMEZONE if timezone is None else parse_timezone(timezone)
     hours = DEFAULT_BUSINESS_HOURS if business_hours is None else parse_business_hours(
@@ -56,7 +58,8 @@ def create_merchant(owner_id: int, name: object, timezone: object = None,
     existing = merchant_of(owner_id)
     if existing is not None:
         raise Conflict("store_exists", id=existing.id)
-    merchant = Merchant(owner_id=owner_id, name=name, timezone=timezone, business_hours=hours)
+    merchant = Merchant(owner_id=owner_id, name=name, timezone=timezone, business_hours=hours,
+                        client_id=client_id, external_id=external_id)
     db.session.add(merchant)
     db.session.flush()
     return merchant
