@@ -75,6 +75,7 @@ class _Context:
     default_region: str
     secret_key: str | None
     existing: dict[str, Merchant]
+    owners: dict[int, User]  # of the existing stores
     users: dict[str, User | None]  # by normalised email: the owners the rows name (None: no account)
     seen: dict[str, int] = field(default_factory=dict)
     invited: list[str] = field(default_factory=list)  # owners invited by the row being applied
@@ -85,8 +86,9 @@ def import_merchants(client_id: int, rows: list[ImportRow], *, dry_run: bool = F
     """Import `rows` for the integration client; set-password tokens need `secret_key`."""
     begin_for_savepoints()  # the savepoints nest in the request's transaction, on SQLite too
     dry_savepoint = db.session.begin_nested() if dry_run else None
+    existing = _existing(client_id, rows)
     context = _Context(client_id, default_region, None if dry_run else secret_key,
-                       _existing(client_id, rows), _users(rows))
+                       existing, _owners(existing), _users(rows))
     results = [_import_row(context, row) for row in rows]
     if dry_savepoint is not None:
         dry_savepoint.rollback()
@@ -94,7 +96,7 @@ def import_merchants(client_id: int, rows: list[ImportRow], *, dry_run: bool = F
 
 
 def _existing(client_id: int, rows: list[ImportRow]) -> dict[str, Merchant]:
-    """The client's stores the rows name, with their numbers and owners, in a few queries."""
+    """The client's stores the rows name, with their numbers, in a few queries."""
     ids = sorted({r.values.get("external_id") for r in rows if isinstance(r.values.get("external_id"), str)})
     found: dict[str, Merchant] = {}
     for start in range(0, len(ids), 500):
@@ -102,10 +104,17 @@ def _existing(client_id: int, rows: list[ImportRow]) -> dict[str, Merchant]:
             select(Merchant).where(Merchant.client_id == client_id,
                                    Merchant.external_id.in_(ids[start:start + 500]))
             .options(selectinload(Merchant.numbers))))
-    owner_ids = sorted({m.owner_id for m in found.values()})
-    for start in range(0, len(owner_ids), 500):  # into the session's identity map
-        list(db.session.scalars(select(User).where(User.id.in_(owner_ids[start:start + 500]))))
     return found
+
+
+def _owners(stores: dict[str, Merchant]) -> dict[int, User]:
+    """The owners of the known stores, by id, in a few queries."""
+    ids = sorted({m.owner_id for m in stores.values()})
+    owners: dict[int, User] = {}
+    for start in range(0, len(ids), 500):
+        owners.update((u.id, u) for u in db.session.scalars(
+            select(User).where(User.id.in_(ids[start:start + 500]))))
+    return owners
 
 
 def _users(rows: list[ImportRow]) -> dict[str, User | None]:
@@ -129,14 +138,14 @@ def _users(rows: list[ImportRow]) -> dict[str, User | None]:
 def _import_row(context: _Context, row: ImportRow) -> RowResult:
     external_id = row.values.get("external_id")
     shown_id = external_id if isinstance(external_id, str) else None
-    if row.errors:
-        return RowResult(row.row, shown_id, "error", list(row.errors))
     if shown_id is not None and shown_id in context.seen:
         duplicate = InvalidInput("duplicate.external_id", field="external_id",
                                  first=context.seen[shown_id])
         return RowResult(row.row, shown_id, "error", [duplicate])
     if shown_id is not None:
         context.seen[shown_id] = row.row
+    if row.errors:
+        return RowResult(row.row, shown_id, "error", list(row.errors))
     clean, errors = _validated(row.values, context.default_region)
     if clean is None:
         return RowResult(row.row, shown_id, "error", errors)
@@ -223,7 +232,7 @@ def _apply(context: _Context, row: int, clean: _Clean) -> RowResult:
             operations.add_number(merchant, clean.number, label=clean.label,
                                   default_region=context.default_region)
     else:
-        owner = db.session.get(User, merchant.owner_id)
+        owner = context.owners.get(merchant.owner_id) or db.session.get(User, merchant.owner_id)
         if owner.email != clean.email:
             raise Conflict("conflict.import_owner_changed", field="owner_email")
         status = "updated" if _update(context, merchant, clean) else "unchanged"

@@ -350,3 +350,10 @@ def test_the_rows_savepoints_nest_in_the_callers_transaction(db, key):
     assert [r.status for r in report.results] == ["created", "created"]
     db.session.rollback()  # the caller's unit of work fails: no row stays
     assert counts(db) == (0, 0, 0)
+
+
+def test_a_damaged_first_row_still_makes_later_rows_with_its_id_duplicates(client, db, key):
+    text = HEADER + "shop-1,Tea\x1bHouse,,,a@example.com,,\nshop-1,Tea House,,,a@example.com,,\n"
+    results = post_csv(client, key, text).json["results"]
+    assert [r["status"] for r in results] == ["error", "error"]
+    assert results[1]["errors"][0]["reason"] == "duplicate.external_id"
