@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench calllog $(BENCH_ARGS)
 	$(BIN)/python -m bench bindings $(BENCH_ARGS)
 	$(BIN)/python -m bench webhooks $(BENCH_ARGS)
+	$(BIN)/python -m bench imports $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

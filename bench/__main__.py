@@ -2,7 +2,7 @@
 
 Without a scenario name (or with `masked-numbers`) it runs the masked-number
 benchmark (routing, allocation, pool); `dispatch`, `calllog`, `bindings`,
-`webhooks` and `simulator-validation` run the others. `python -m bench SCENARIO --help`
+`webhooks`, `imports` and `simulator-validation` run the others. `python -m bench SCENARIO --help`
 lists a scenario's arguments.
 """
 
@@ -16,6 +16,7 @@ SCENARIOS = {
     "dispatch": "bench.scenarios.dispatch",
     "calllog": "bench.scenarios.calllog",
     "bindings": "bench.scenarios.bindings",
+    "imports": "bench.scenarios.imports",
     "simulator-validation": "bench.scenarios.simulator_validation",
     "webhooks": "bench.scenarios.webhooks",
 }

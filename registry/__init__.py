@@ -19,6 +19,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_body_limits(app)
     register_security(app)
     register_text_checks(app)
     register_template_helpers(app)
@@ -91,6 +92,13 @@ def register_client_auth(app: Flask) -> None:
     init_idempotency(app)
 
 
+def register_body_limits(app: Flask) -> None:
+    """Views that take large bodies (an import) raise the body limit for themselves (`core.bodies`)."""
+    from registry.core.bodies import register_body_limits as register
+
+    register(app)
+
+
 def register_security(app: Flask) -> None:
     """The JSON API's CSRF check for browser sessions and the security headers (`core.security`)."""
     from registry.core.security import register_security as register
@@ -123,11 +131,13 @@ def register_blueprints(app: Flask) -> None:
     from registry.masking.client_api import bp as bindings_api
     from registry.masking.webhooks import bp as twilio_webhooks
     from registry.merchants.api import bp as merchants_api
+    from registry.merchants.client_api import bp as merchants_client_api
     from registry.merchants.views import bp as merchants_views
     from registry.public import bp as public_views
     from registry.shoppers.api import bp as shoppers_api
     from registry.shoppers.views import bp as shoppers_views
     from registry.staff.clients import bp as staff_clients
+    from registry.staff.imports import bp as staff_imports
     from registry.staff.pool import bp as staff_pool
     from registry.staff.views import bp as staff_views
     from registry.staff.webhook_console import bp as staff_webhooks
@@ -137,7 +147,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
                 integrations_api, bindings_api, callbacks_client_api, pool_api, webhooks_api,
-                openapi_views):
+                merchants_client_api, openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken
@@ -150,7 +160,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
                       complaints_views, staff_views, staff_clients, staff_pool, staff_webhooks,
-                      embed_views):
+                      embed_views, staff_imports):
         app.register_blueprint(blueprint)
 
 

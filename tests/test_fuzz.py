@@ -79,6 +79,8 @@ ROUTES = [
     Route("GET", "/signup", "anon"), Route("POST", "/signup", "anon", ("email", "password", "confirm")),
     Route("GET", "/login", "anon", ("next",)), Route("POST", "/login", "anon", ("email", "password", "next")),
     Route("POST", "/logout", "anon"),
+    Route("GET", "/set-password/{token}", "anon"),
+    Route("POST", "/set-password/{token}", "anon", ("password", "confirm")),
     # shoppers
     Route("GET", "/shopper/phone", "anon", ("next",)),
     Route("POST", "/shopper/phone", "anon", ("phone", "next")),
@@ -126,6 +128,9 @@ ROUTES = [
     Route("POST", "/staff/pool/{proxy}/release", "admin"),
     Route("GET", "/staff/webhooks/", "admin", ("endpoint_id",)),
     Route("POST", "/staff/webhooks/deliveries/{delivery}/redeliver", "admin"),
+    Route("GET", "/staff/imports/", "admin"),
+    Route("POST", "/staff/imports/preview", "admin", ("client_id", "file")),
+    Route("POST", "/staff/imports/apply", "admin", ("client_id", "packed")),
     # the JSON API
     Route("POST", "/api/v1/accounts", "anon", ("email", "password")),
     Route("POST", "/api/v1/auth/token", "anon", ("email", "password")),
@@ -185,6 +190,10 @@ ROUTES = [
     Route("POST", "/api/v1/webhook-endpoints/{endpoint}/rotate-secret", "integration"),
     Route("GET", "/api/v1/webhook-endpoints/{endpoint}/deliveries", "integration", ("cursor", "per_page")),
     Route("POST", "/api/v1/webhook-deliveries/{delivery}/retry", "integration"),
+    # the merchant import (scope merchants)
+    Route("GET", "/api/v1/merchants/by-external-id/{external}", "integration"),
+    Route("POST", "/api/v1/merchants/import", "integration",
+          ("external_id", "name", "timezone", "business_hours", "owner_email", "number", "label")),
 ]
 
 # -- what is sent ------------------------------------------------------------------------
@@ -265,7 +274,7 @@ def _world(app):
 
     users = {"merchant": database.session.get(User, store.owner_id), "newcomer": make_user("merchant"),
              "staff": make_user("staff"), "admin": make_user("admin")}
-    integration, key = make_client(scopes=["bindings", "callbacks", "webhooks"])
+    integration, key = make_client(scopes=["bindings", "callbacks", "webhooks", "merchants"])
     make_proxy("+8613900000001")
     proxy = make_proxy("+8613900000077")
     binding = make_binding(merchant_id=store.id)
@@ -276,7 +285,7 @@ def _world(app):
     database.session.commit()
     ids = {"store": store.id, "number": number.id, "callback": callback.id, "record": record.id,
            "complaint": complaint.id, "client": integration.id, "binding": binding.id, "proxy": proxy.id,
-           "endpoint": endpoint.id, "delivery": delivery.id}
+           "endpoint": endpoint.id, "delivery": delivery.id, "external": "shop-1", "token": "not-a-token"}
     tokens = {who: bearer(make_token(user)) for who, user in users.items()}
     tokens["integration"] = bearer(key)
     tokens["shopper"] = bearer(make_shopper_token(shopper))
@@ -335,7 +344,8 @@ def test_every_route_is_in_the_table(app):
     listed = {(r.method, r.path.replace("{text}", "<code>")) for r in ROUTES}
     names = {"store": "merchant_id", "number": "number_id", "callback": "request_id", "record": "record_id",
              "complaint": "complaint_id", "client": "client_id", "binding": "binding_id",
-             "proxy": "proxy_id", "endpoint": "endpoint_id", "delivery": "delivery_id"}
+             "proxy": "proxy_id", "endpoint": "endpoint_id", "delivery": "delivery_id",
+             "external": "external_id", "token": "token"}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/webhooks/"):

@@ -33,3 +33,18 @@ class LoginForm(BaseForm):
     )
     next = HiddenField()
 
+
+
+class SetPasswordForm(BaseForm):
+    """The page an invited owner's link opens: choose a password."""
+
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 256},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password", "maxlength": 256},
+    )

@@ -1,14 +1,14 @@
-"""HTML: sign-up, login, logout."""
+"""HTML: sign-up, login, logout, and the set-password link of an invited account."""
 
 from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from registry.accounts import operations
-from registry.accounts.forms import LoginForm, SignupForm
+from registry.accounts import invitations, operations
+from registry.accounts.forms import LoginForm, SetPasswordForm, SignupForm
 from registry.core.errors import AppError
 from registry.core.extensions import db, limiter
-from registry.core.pages import refuse, register_page_errors, render_form, safe_next
+from registry.core.pages import error_page, refuse, register_page_errors, render_form, safe_next
 
 bp = Blueprint("accounts", __name__)
 register_page_errors(bp)
@@ -72,3 +72,25 @@ def logout():
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("public.home"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_auth_limit, methods=["POST"])
+def set_password(token: str):
+    """An invited owner chooses a password (the link works once, for a week), and is signed in."""
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        invited = invitations.user_for_set_password(token, secret)
+    except AppError as error:
+        return error_page(error)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = invitations.set_password(token, form.password.data or "", secret)
+        except AppError as error:
+            return refuse(error, "accounts/set_password.html", form, email=invited.email)
+        logout_user()
+        login_user(user)
+        flash(_("Your password is set and you are signed in."), "success")
+        return redirect(_landing())
+    return render_form("accounts/set_password.html", form, email=invited.email)

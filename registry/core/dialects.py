@@ -102,3 +102,19 @@ def use_autocommit(session=None) -> None:
     session = session if session is not None else db.session
     if is_postgresql(session):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def begin_for_savepoints(session=None) -> None:
+    """Make sure the session's database transaction has begun before savepoints are taken.
+
+    PostgreSQL begins one with the session's first statement. Python's sqlite3 driver begins one
+    only before a write, and SQLite takes a SAVEPOINT outside a transaction as a BEGIN and its
+    RELEASE as a COMMIT: each savepoint would commit on its own (a disk flush apiece, and no
+    longer part of the request's one commit). So on SQLite, BEGIN now if nothing has yet.
+    """
+    session = session if session is not None else db.session
+    if is_postgresql(session):
+        return
+    driver = session.connection().connection.driver_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN")

@@ -95,6 +95,10 @@ class Conflict(AppError):
     status = 409
 
 
+class PayloadTooLarge(AppError):
+    status = 413
+
+
 class ProviderUnavailable(AppError):
     status = 503
 

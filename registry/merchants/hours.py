@@ -73,3 +73,46 @@ def parse_timezone(value: object) -> str:
 
 def timezone_choices() -> list[str]:
     return sorted(_known_timezones())
+
+
+# The week as one line of text, for a CSV cell: `mon-fri 09:00-18:00; sat 10:00-14:00,15:00-17:00`.
+# Entries are separated by `;`; each names a day or a span of days (`mon-fri`), then its ranges
+# (`HH:MM-HH:MM`, separated by `,`) or `closed`. Days not named are closed. The result is checked
+# by `parse_business_hours`, the one rule set of the form and the JSON API.
+_DAY_SPAN = re.compile(r"([a-z]{3})(?:\s*-\s*([a-z]{3}))?")
+_RANGE = re.compile(r"(\d\d:\d\d)\s*-\s*(\d\d:\d\d)")
+
+
+def _text_refused(part: str) -> InvalidInput:
+    return InvalidInput("invalid.hours_text", field="business_hours", part=part.strip()[:40])
+
+
+def _entry(entry: str, week: dict[str, list[list[str]]]) -> None:
+    match = _DAY_SPAN.match(entry)
+    if match is None or match[1] not in DAYS or (match[2] is not None and match[2] not in DAYS):
+        raise _text_refused(entry)
+    first, last = DAYS.index(match[1]), DAYS.index(match[2] or match[1])
+    if last < first:
+        raise _text_refused(entry)
+    rest = entry[match.end():].strip()
+    ranges: list[list[str]] = []
+    if rest != "closed":
+        for piece in rest.split(","):
+            span = _RANGE.fullmatch(piece.strip())
+            if span is None:
+                raise _text_refused(entry)
+            ranges.append([span[1], span[2]])
+    for day in DAYS[first:last + 1]:
+        if day in week:
+            raise _text_refused(entry)
+        week[day] = [list(pair) for pair in ranges]
+
+
+def parse_hours_text(value: str) -> dict[str, list[list[str]]]:
+    """A week written as text (above), validated as `parse_business_hours` validates it."""
+    week: dict[str, list[list[str]]] = {}
+    for entry in value.lower().split(";"):
+        if entry.strip():
+            _entry(entry.strip(), week)
+    return parse_business_hours(week)
+

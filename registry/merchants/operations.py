@@ -33,7 +33,8 @@ LAPSED_CLAIMED = "claimed by another store"
 LAPSED_EXPIRED = "verification expired; verify again"
 
 
-def _clean_name(name: object) -> str:
+def clean_name(name: object) -> str:
+    """A store's name as stored (inner whitespace collapsed), or a refusal."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("invalid.store_name", field="name")
     name = " ".join(name.split())
@@ -47,16 +48,19 @@ def merchant_of(owner_id: int) -> Merchant | None:
 
 
 def create_merchant(owner_id: int, name: object, timezone: object = None,
-                    business_hours: object = None) -> Merchant:
-    """Create the owner's store (one per owner account)."""
-    name = _clean_name(name)
+                    business_hours: object = None, *, client_id: int | None = None,
+                    external_id: str | None = None) -> Merchant:
+    """Create the owner's store (one per owner account); an integration client's import names
+    itself and its id for the store."""
+    name = clean_name(name)
     timezone = DEFAULT_TIMEZONE if timezone is None else parse_timezone(timezone)
     hours = DEFAULT_BUSINESS_HOURS if business_hours is None else parse_business_hours(
         business_hours)
     existing = merchant_of(owner_id)
     if existing is not None:
         raise Conflict("store_exists", id=existing.id)
-    merchant = Merchant(owner_id=owner_id, name=name, timezone=timezone, business_hours=hours)
+    merchant = Merchant(owner_id=owner_id, name=name, timezone=timezone, business_hours=hours,
+                        client_id=client_id, external_id=external_id)
     db.session.add(merchant)
     db.session.flush()
     return merchant
@@ -65,7 +69,7 @@ def create_merchant(owner_id: int, name: object, timezone: object = None,
 def update_merchant(merchant: Merchant, name: object, timezone: object,
                     business_hours: object) -> Merchant:
     """Change the store profile; all fields are validated before any is set."""
-    name, timezone = _clean_name(name), parse_timezone(timezone)
+    name, timezone = clean_name(name), parse_timezone(timezone)
     hours = parse_business_hours(business_hours)
     merchant.name, merchant.timezone, merchant.business_hours = name, timezone, hours
     db.session.flush()
@@ -107,14 +111,20 @@ def owned_number(number_id: int, owner_id: int) -> MerchantNumber:
                          lambda n: n.merchant.owner_id == owner_id)
 
 
+def clean_label(label: object) -> str | None:
+    """A number's label as stored (None for none), or a refusal."""
+    if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH):
+        raise InvalidInput("invalid.label", field="label", limit=MAX_LABEL_LENGTH)
+    return (label or "").strip() or None
+
+
 def add_number(merchant: Merchant, raw_number: object, region: object = None,
                label: object = None, default_region: str = "CN") -> MerchantNumber:
     """Add a contact number to a store, unverified."""
     if region is not None and (not isinstance(region, str) or len(region) != 2
                                or not region.isalpha()):
         raise InvalidInput("invalid.region", field="region")
-    if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH):
-        raise InvalidInput("invalid.label", field="label", limit=MAX_LABEL_LENGTH)
+    label = clean_label(label)
     phone = parse_phone(raw_number, region or default_region, field="number")
     number_hash = get_cipher().lookup_hash(phone.e164)
     existing = db.session.scalar(select(MerchantNumber).where(
@@ -126,7 +136,7 @@ def add_number(merchant: Merchant, raw_number: object, region: object = None,
     number = MerchantNumber(
         merchant=merchant, e164=phone.e164, number_hash=number_hash, masked=phone.masked,
         region=phone.region, line_type=phone.line_type,
-        label=(label or "").strip() or None, status="unverified",
+        label=label, status="unverified",
     )
     db.session.add(number)
     db.session.flush()

@@ -12,6 +12,7 @@ from registry.core.errors import InvalidInput
 from registry.core.openapi import ApiModel, Page, operation
 from registry.core.timeutil import as_utc
 from registry.integrations.auth import client_required, current_client
+from registry.integrations.idempotency import idempotent
 from registry.webhooks import operations
 from registry.webhooks.events import EVENT_TYPES
 from registry.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -121,6 +122,7 @@ def _client_id() -> int:
 
 @bp.post("/webhook-endpoints")
 @client_required("webhooks")
+@idempotent
 @operation(body=EndpointCreate, responses={201: EndpointWithSecret}, tags=TAGS)
 def create_endpoint(body: EndpointCreate):
     """Register an endpoint; its signing secret is in this answer only."""
@@ -167,6 +169,7 @@ def delete_endpoint(endpoint_id: int):
 
 @bp.post("/webhook-endpoints/<int:endpoint_id>/test")
 @client_required("webhooks")
+@idempotent
 @operation(responses={202: Delivery}, errors=(404, *INPUT), tags=TAGS)
 def test_endpoint(endpoint_id: int):
     """Queue a `ping` event for this endpoint; the delivery log shows how it went."""
@@ -175,6 +178,7 @@ def test_endpoint(endpoint_id: int):
 
 @bp.post("/webhook-endpoints/<int:endpoint_id>/rotate-secret")
 @client_required("webhooks")
+@idempotent
 @operation(responses={200: EndpointWithSecret}, errors=(404, *INPUT), tags=TAGS)
 def rotate_secret(endpoint_id: int):
     """A new signing secret, in this answer only; the previous one keeps signing for
@@ -200,6 +204,7 @@ def list_deliveries(endpoint_id: int, query: DeliveryQuery):
 
 @bp.post("/webhook-deliveries/<int:delivery_id>/retry")
 @client_required("webhooks")
+@idempotent
 @operation(responses={202: Delivery}, errors=(404, 409, *INPUT), tags=TAGS)
 def retry_delivery(delivery_id: int):
     """Send a finished delivery once more (same `webhook-id`), by the scheduler, soon."""

@@ -21,10 +21,21 @@ from flask import has_request_context
 from flask_babel import force_locale, ngettext
 
 from registry.core.i18n import DAY_NAMES
-from registry.core.messages import api, calls, common, embed, integrations, parties, web, webhooks
+from registry.core.messages import (
+    api,
+    calls,
+    common,
+    embed,
+    imports,
+    integrations,
+    parties,
+    web,
+    webhooks,
+)
 
 CATALOGUE = {**common.MESSAGES, **parties.MESSAGES, **calls.MESSAGES, **web.MESSAGES,
-             **integrations.MESSAGES, **api.MESSAGES, **webhooks.MESSAGES, **embed.MESSAGES}
+             **integrations.MESSAGES, **imports.MESSAGES, **api.MESSAGES, **webhooks.MESSAGES,
+             **embed.MESSAGES}
 PAGE_MESSAGES = dict(calls.PAGE_MESSAGES)
 PHONE_KINDS = common.PHONE_KINDS
 
