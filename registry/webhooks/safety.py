@@ -11,6 +11,11 @@ import socket
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+
 from registry.core.errors import InvalidInput
 
 Resolver = Callable[[str, int], list[str]]
@@ -60,3 +65,46 @@ def refuse_private(host: str, port: int, resolver: Resolver = resolve, field: st
         raise InvalidInput("invalid.webhook_url_unresolvable", field=field, name=field) from None
     if not addresses or not all(is_public(address) for address in addresses):
         raise InvalidInput("invalid.webhook_url_private", field=field, name=field)
+
+
+class PrivateAddress(NewConnectionError):
+    """A connection reached an address that is not public: closed before a byte was sent."""
+
+
+class _PublicOnly:
+    """Checks the address a connection reached, not only the one a lookup gave before it: a
+    name may resolve to a public address for the check and to a private one a moment later
+    for the connection (DNS rebinding)."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        address = sock.getpeername()[0]
+        if not is_public(address):
+            sock.close()
+            raise PrivateAddress(self, f"{address} is not a public address")
+        return sock
+
+
+class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicOnly, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class PublicOnlyAdapter(HTTPAdapter):
+    """A `requests` adapter whose direct connections are refused (`PrivateAddress`) unless the
+    address reached is public. Through a configured proxy, the proxy is the one reached."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}

@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 
 from registry.core.errors import AppError
 from registry.core.http_session import EnvironmentOnceSession
-from registry.webhooks.safety import refuse_private
+from registry.webhooks.safety import PrivateAddress, PublicOnlyAdapter, refuse_private
 
 SNIPPET_BYTES = 4096
 USER_AGENT = "registry-webhooks/1"
@@ -67,11 +67,14 @@ def prepare(delivery_id: int, url: str, msg_id: str, body: str, secrets: list[st
 _local = threading.local()
 
 
-def _session(pool_size: int) -> EnvironmentOnceSession:
-    session = getattr(_local, "session", None)
+def _session(pool_size: int, check_addresses: bool) -> EnvironmentOnceSession:
+    """This thread's session; where addresses are checked, one that checks each connection's."""
+    sessions = _local.__dict__.setdefault("sessions", {})
+    session = sessions.get(check_addresses)
     if session is None:
-        session = _local.session = EnvironmentOnceSession()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        session = sessions[check_addresses] = EnvironmentOnceSession()
+        kind = PublicOnlyAdapter if check_addresses else HTTPAdapter
+        adapter = kind(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
     return session
@@ -94,9 +97,9 @@ def post(outgoing: Outgoing, timeout: float, check_addresses: bool, started_at: 
         except AppError as refused:
             return result(error=f"refused: {refused.key}")
     try:
-        response = _session(pool_size).post(outgoing.url, data=outgoing.body, headers=outgoing.headers,
-                                            timeout=(timeout, timeout), allow_redirects=False,
-                                            stream=True)
+        response = _session(pool_size, check_addresses).post(
+            outgoing.url, data=outgoing.body, headers=outgoing.headers, timeout=(timeout, timeout),
+            allow_redirects=False, stream=True)
     except RequestException as exc:
         return result(error=_describe(exc))
     try:
@@ -114,6 +117,9 @@ def post(outgoing: Outgoing, timeout: float, check_addresses: bool, started_at: 
 
 
 def _describe(exc: Exception) -> str:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, PrivateAddress):
+        return "refused: invalid.webhook_url_private"  # as the check before the attempt says
     name = type(exc).__name__
     if "Timeout" in name:
         return "timeout"

@@ -229,6 +229,17 @@ def test_production_refuses_a_private_address_at_delivery_time(app, endpoint, re
     assert deliveries()[0].log[0].error == "refused: invalid.webhook_url_private"
 
 
+def test_a_name_rebound_to_a_private_address_after_the_check_is_not_sent_to(app, endpoint, receiver,
+                                                                           monkeypatch):
+    # DNS rebinding: the check before the attempt is answered with a public address, the
+    # connection's own lookup a moment later with this machine's. The address connected to counts.
+    monkeypatch.setattr(sending, "refuse_private", lambda host, port: None)
+    emit_committed()
+    assert deliver_due(settings(app, check_addresses=True)) == {"retrying": 3, "failed": 1}
+    assert receiver.received == []
+    assert deliveries()[0].log[0].error == "refused: invalid.webhook_url_private"
+
+
 def test_production_with_private_addresses_allowed_delivers(app, endpoint, receiver):
     app.config.update(REGISTRY_ENV="production", WEBHOOK_ALLOW_PRIVATE=True)
     try:
