@@ -27,11 +27,18 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+
+
 def is_public(address: str) -> bool:
-    """Whether `address` is globally routable (an IPv4-mapped IPv6 address as its IPv4)."""
+    """Whether `address` is globally routable. An IPv6 address that carries an IPv4 one (mapped,
+    6to4, NAT64) counts as that IPv4 address: a gateway would take the request there."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        else:
+            ip = ip.ipv4_mapped or ip.sixtofour or ip
     return ip.is_global and not ip.is_multicast
 
 

@@ -140,6 +140,10 @@ def production(app):
     ("https://10.1.2.3/hook", "invalid.webhook_url_private"),
     ("https://[::1]/hook", "invalid.webhook_url_private"),
     ("https://[::ffff:192.168.0.1]/hook", "invalid.webhook_url_private"),
+    ("https://2130706433/hook", "invalid.webhook_url_private"),  # 127.0.0.1 as one decimal number
+    ("https://0x7f000001/hook", "invalid.webhook_url_private"),
+    ("https://[64:ff9b::a9fe:a9fe]/hook", "invalid.webhook_url_private"),  # NAT64 of 169.254.169.254
+    ("https://[2002:7f00:1::]/hook", "invalid.webhook_url_private"),  # 6to4 of 127.0.0.1
 ])
 def test_production_refuses_plain_http_and_private_addresses(client, key, production, url, reason):
     answer = create(client, key, url=url)
