@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from registry.accounts.auth import admin_required
 from registry.audit.operations import audit
-from registry.core.errors import InvalidInput
+from registry.core import cursors
 from registry.core.extensions import db
 from registry.core.openapi import ApiModel, Page, Timestamp, checked_by_operation, operation
 from registry.masking import pool, provisioning
@@ -98,17 +98,14 @@ def _shown(proxy: ProxyNumber) -> ProxyNumberShown:
 @operation(query=PoolListQuery, responses={200: Page[ProxyNumberShown]}, tags=TAGS)
 def list_proxy_numbers(query: PoolListQuery):
     """Every proxy number, in id order, with its state and load."""
-    after = 0
-    if query.cursor is not None:
-        if not query.cursor.isdigit() or len(query.cursor) > 18:
-            raise InvalidInput("invalid.cursor", field="cursor")
-        after = int(query.cursor)
+    after = cursors.decode("p", query.cursor) or 0
     per_page = min(query.per_page or 100, current_app.config["API_MAX_PER_PAGE"])
     rows = list(db.session.scalars(select(ProxyNumber).where(ProxyNumber.id > after)
                                    .order_by(ProxyNumber.id).limit(per_page + 1)))
     more = len(rows) > per_page
     rows = rows[:per_page]
-    return Page[ProxyNumberShown](items=[_shown(p) for p in rows], next=str(rows[-1].id) if more else None)
+    following = cursors.encode("p", rows[-1].id) if more else None
+    return Page[ProxyNumberShown](items=[_shown(p) for p in rows], next=following)
 
 
 @bp.post("/proxy-numbers/search")

@@ -15,13 +15,12 @@ is taken over by the first client that asks for the pair; one another client hol
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from registry.core import cursors
 from registry.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from registry.core.extensions import db
 from registry.core.phones import parse_phone
@@ -136,24 +135,6 @@ def end_for_client(client_id: int, binding_id: int, now: datetime | None = None)
     return binding
 
 
-def encode_cursor(binding: Binding) -> str:
-    """An opaque cursor: the position after `binding` in newest-first order."""
-    return base64.urlsafe_b64encode(f"b|{binding.id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(value: str | None) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        kind, _, ident = base64.urlsafe_b64decode(value[:40] + "===").decode().partition("|")
-        position = int(ident)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InvalidInput("invalid.cursor", field="cursor") from None
-    if kind != "b" or not 0 < position < 2**31:
-        raise InvalidInput("invalid.cursor", field="cursor")
-    return position
-
-
 @dataclass(frozen=True)
 class BindingFilter:
     order_ref: str | None = None
@@ -176,10 +157,10 @@ def list_for_client(client_id: int, criteria: BindingFilter,
         query = query.where(Binding.ended_at.is_(None), Binding.expires_at > now)
     elif criteria.status == "ended":
         query = query.where(or_(Binding.ended_at.is_not(None), Binding.expires_at <= now))
-    after = decode_cursor(criteria.cursor)
+    after = cursors.decode("b", criteria.cursor)
     if after is not None:
         query = query.where(Binding.id < after)
     rows = list(db.session.scalars(query.order_by(Binding.id.desc()).limit(criteria.per_page + 1)))
     more = len(rows) > criteria.per_page
     rows = rows[:criteria.per_page]
-    return rows, (encode_cursor(rows[-1]) if more and rows else None)
+    return rows, (cursors.encode("b", rows[-1].id) if more and rows else None)

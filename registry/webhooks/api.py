@@ -8,7 +8,7 @@ from flask import Blueprint, current_app
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from registry.core.errors import InvalidInput
+from registry.core import cursors
 from registry.core.openapi import ApiModel, Page, operation
 from registry.core.timeutil import as_utc
 from registry.integrations.auth import client_required, current_client
@@ -90,7 +90,7 @@ class Delivery(ApiModel):
 
 
 class DeliveryQuery(ApiModel):
-    cursor: str | None = Field(None, max_length=18)
+    cursor: str | None = Field(None, max_length=cursors.MAX_LENGTH)
     per_page: int = Field(25, ge=1, le=100)
 
 
@@ -193,13 +193,10 @@ def rotate_secret(endpoint_id: int):
 @operation(query=DeliveryQuery, responses={200: Page[Delivery]}, errors=(404, *INPUT), tags=TAGS)
 def list_deliveries(endpoint_id: int, query: DeliveryQuery):
     """The endpoint's deliveries, newest first, each with its log of attempts."""
-    before = None
-    if query.cursor is not None:
-        if not query.cursor.isdigit():
-            raise InvalidInput("invalid.cursor", field="cursor")
-        before = int(query.cursor)
+    before = cursors.decode("d", query.cursor)
     rows, more = operations.deliveries_of(_client_id(), endpoint_id, before, query.per_page)
-    return Page[Delivery](items=[_delivery(r) for r in rows], next=None if more is None else str(more))
+    following = None if more is None else cursors.encode("d", more)
+    return Page[Delivery](items=[_delivery(r) for r in rows], next=following)
 
 
 @bp.post("/webhook-deliveries/<int:delivery_id>/retry")

@@ -113,8 +113,10 @@ def test_deliveries_are_paged_and_a_pending_one_cannot_be_retried(client, key, d
     second = client.get(f"{BASE}/{endpoint_id}/deliveries?per_page=2&cursor={first.json['next']}",
                         headers=bearer(key))
     assert [d["id"] for d in second.json["items"]] == ids[:1] and second.json["next"] is None
-    bad = client.get(f"{BASE}/{endpoint_id}/deliveries?cursor=abc", headers=bearer(key))
-    assert bad.status_code == 422 and bad.json["error"]["field"] == "cursor"
+    for cursor in ("abc", "²", "1²", "-1", "0", str(ids[0]), "99999999999999999"):  # "²".isdigit()
+        bad = client.get(f"{BASE}/{endpoint_id}/deliveries", query_string={"cursor": cursor},
+                         headers=bearer(key))
+        assert bad.status_code == 422 and bad.json["error"]["field"] == "cursor", (cursor, bad.json)
 
     retry = client.post(f"/api/v1/webhook-deliveries/{ids[0]}/retry", headers=bearer(key))
     assert retry.status_code == 409 and retry.json["error"]["reason"] == "conflict.webhook_delivery_pending"
