@@ -28,6 +28,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_unit_of_work(app)
     register_client_auth(app)
     register_database_retry(app)
+    register_recording_hooks(app)
     return app
 
 
@@ -92,6 +93,14 @@ def register_client_auth(app: Flask) -> None:
     init_idempotency(app)
 
 
+def register_recording_hooks(app: Flask) -> None:
+    """A stored recording is announced to the marketplace (`recording.ready`, `webhooks.recordings`)."""
+    from registry.calllog.recordings import on_stored
+    from registry.webhooks.recordings import recording_ready
+
+    on_stored(app, recording_ready)
+
+
 def register_body_limits(app: Flask) -> None:
     """Views that take large bodies (an import) raise the body limit for themselves (`core.bodies`)."""
     from registry.core.bodies import register_body_limits as register
@@ -121,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.callbacks.embed import bp as embed_views
     from registry.callbacks.views import bp as callbacks_views
     from registry.callbacks.webhooks import bp as callback_webhooks
+    from registry.calllog.api import bp as recordings_api
     from registry.complaints.api import bp as complaints_api
     from registry.complaints.views import bp as complaints_views
     from registry.core.extensions import csrf
@@ -147,7 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId
     for api in (accounts_api, merchants_api, shoppers_api, callbacks_api, complaints_api,
                 integrations_api, bindings_api, callbacks_client_api, pool_api, webhooks_api,
-                merchants_client_api, openapi_views):
+                merchants_client_api, recordings_api, openapi_views):
         # The JSON API authenticates by bearer token or by the session. Bearer
         # clients have no form token; requests riding the browser session are
         # checked by `core.security` instead (same Origin or an X-CSRFToken

@@ -190,6 +190,8 @@ ROUTES = [
     Route("POST", "/api/v1/webhook-endpoints/{endpoint}/rotate-secret", "integration"),
     Route("GET", "/api/v1/webhook-endpoints/{endpoint}/deliveries", "integration", ("cursor", "per_page")),
     Route("POST", "/api/v1/webhook-deliveries/{delivery}/retry", "integration"),
+    # a recording through the signed link of a `recording.ready` event (no key: the link is it)
+    Route("GET", "/api/v1/recordings/{token}", "anon"),
     # the merchant import (scope merchants)
     Route("GET", "/api/v1/merchants/by-external-id/{external}", "integration"),
     Route("POST", "/api/v1/merchants/import", "integration",

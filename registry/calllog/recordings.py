@@ -1,22 +1,26 @@
 """Call recordings in the platform's own storage.
 
 When Twilio reports a recording (the webhooks set `recording_url`), the
-copy job downloads its audio with the account's credentials and keeps it as
-`RECORDINGS_DIR/<RecordingSid>.wav`: the provider's URL does not last, the
-evidence must. A file is written under a temporary name and renamed into
-place, so a reader never sees half of one. A failed download is retried with
+copy job downloads its audio with the account's credentials and keeps it in
+the configured store (`storage.py`: `RECORDINGS_DIR/<RecordingSid>.wav` on
+local disk, or an object in S3-compatible storage): the provider's URL does
+not last, the evidence must. A copy is stored whole or not at all, so a
+reader never sees half of one. A failed download is retried with
 back-off, up to `RECORDING_COPY_MAX_ATTEMPTS`. A stored copy's SHA-256 goes
 into the hash-chained call log, so the audio is as tamper-evident as the
 events. Nothing here logs a phone number: only record ids and SIDs.
+
+Whoever must hear of a stored copy (the `recording.ready` webhook, from a
+layer above) registers a hook with `on_stored(app, hook)`; hooks run in the
+copy's transaction, so a copy rolled back announces nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +30,7 @@ from sqlalchemy import or_, select, update
 
 from registry.calllog.models import CallRecord
 from registry.calllog.operations import delivery_key, log_event
+from registry.calllog.storage import StorageError, get_storage, local_folder
 from registry.core.extensions import db
 from registry.core.timeutil import utcnow
 
@@ -40,9 +45,8 @@ _DUE = (CallRecord.recording_url.is_not(None)
 
 
 def storage_dir() -> Path:
-    """Where recordings are kept: `RECORDINGS_DIR`, or `recordings/` in the instance folder."""
-    configured = current_app.config.get("RECORDINGS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "recordings"
+    """Where recordings are kept on local disk: `RECORDINGS_DIR`, or `recordings/` in the instance folder."""
+    return local_folder()
 
 
 def recording_sid(record: CallRecord) -> str | None:
@@ -57,12 +61,41 @@ def file_for(sid: str) -> Path:
     return storage_dir() / f"{sid}.wav"
 
 
-def local_path(record: CallRecord) -> Path | None:
-    """The stored copy of the leg's recording, or None if none is kept (yet, or any more)."""
+def stored_sid(record: CallRecord) -> str | None:
+    """The SID under which the leg's recording is stored, or None if none is kept (yet, or any more)."""
     sid = recording_sid(record)
-    if record.recording_status != "stored" or sid is None:
+    return sid if record.recording_status == "stored" else None
+
+
+def local_path(record: CallRecord) -> Path | None:
+    """The stored copy of the leg's recording on local disk, or None if none is kept there."""
+    sid = stored_sid(record)
+    if sid is None or get_storage().name != "local":
         return None
     return file_for(sid)
+
+
+@dataclass(frozen=True)
+class StoredRecording:
+    """What a hook hears of a copy just stored (no phone number)."""
+
+    record_id: int
+    call_sid: str
+    merchant_id: int | None
+    callback_request_id: int | None
+    duration_seconds: int | None
+    recording_sid: str
+    sha256: str
+    size: int
+    stored_at: datetime
+
+
+_HOOKS = "calllog.recording_stored"
+
+
+def on_stored(app: Flask, hook: Callable[[StoredRecording], None]) -> None:
+    """Call `hook` for each recording this app stores, in the transaction that records it."""
+    app.extensions.setdefault(_HOOKS, []).append(hook)
 
 
 @dataclass
@@ -75,39 +108,29 @@ class _Outcome:
     size: int = 0
     error: str | None = None
     retryable: bool = field(default=True)
+    record: CallRecord | None = None
 
 
 def _download(gateway, record: CallRecord, sid: str) -> _Outcome:
-    """Fetch one recording into its file (atomically); the outcome says how it went."""
+    """Fetch one recording into the store (whole or not at all); the outcome says how it went."""
     from registry.telephony import ProviderError, RefusedHost
 
-    outcome = _Outcome(record.id, record.call_sid, sid, record.recording_attempts + 1)
+    outcome = _Outcome(record.id, record.call_sid, sid, record.recording_attempts + 1, record=record)
     try:
-        folder = storage_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{sid}.", suffix=".part")
-    except OSError as exc:
-        outcome.error = f"storage: {type(exc).__name__}"
-        return outcome
-    try:
-        with os.fdopen(handle, "wb") as out:
+        with get_storage().writer(sid) as out:
             hashing = _HashingWriter(out)
             outcome.size = gateway.download_recording(record.recording_url, hashing)
-            out.flush()
-            os.fsync(out.fileno())
-        if outcome.size == 0:
-            raise ProviderError("the recording was empty", status=200)
-        os.replace(temporary, file_for(sid))
+            if outcome.size == 0:
+                raise ProviderError("the recording was empty", status=200)
         outcome.sha256 = hashing.hexdigest()
     except RefusedHost as exc:
         outcome.error, outcome.retryable = str(exc), False
     except ProviderError as exc:
         outcome.error = str(exc)
+    except StorageError as exc:
+        outcome.error = f"storage: {exc}"
     except OSError as exc:
         outcome.error = f"storage: {type(exc).__name__}"
-    finally:
-        if outcome.sha256 is None:
-            Path(temporary).unlink(missing_ok=True)
     return outcome
 
 
@@ -171,10 +194,21 @@ def _settle(outcome: _Outcome, now: datetime, max_attempts: int, retry_seconds: 
         log_event("recording", {"event": "stored", "recording_sid": outcome.sid, "sha256": outcome.sha256,
                                 "bytes": outcome.size}, call_sid=outcome.call_sid,
                   dedupe_key=delivery_key(outcome.sid, "recording-stored"))
+        _announce(outcome, now)
     else:
         log.warning("recording copy for call record %s (%s), attempt %s: %s%s", outcome.record_id,
                     outcome.sid, outcome.attempts, outcome.error, "" if kind == "retry" else "; giving up")
     return kind
+
+
+def _announce(outcome: _Outcome, now: datetime) -> None:
+    record = outcome.record
+    stored = StoredRecording(outcome.record_id, outcome.call_sid, record.merchant_id if record else None,
+                             record.callback_request_id if record else None,
+                             record.duration_seconds if record else None, outcome.sid, outcome.sha256,
+                             outcome.size, now)
+    for hook in current_app.extensions.get(_HOOKS, ()):
+        hook(stored)
 
 
 def copy_recordings(app: Flask) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Retention: personal data in the call log is kept only as long as configured.
 
 - Recordings of calls older than `RETENTION_RECORDINGS_DAYS` (6 months by
-  default): the stored file is deleted and the leg marked `deleted`; a
+  default): the stored copy (file or object) is deleted and the leg marked `deleted`; a
   recording never copied by then is marked so too, and no longer fetched.
 - Call records older than `RETENTION_CALL_RECORDS_DAYS` (24 months): the
   encrypted numbers, their keyed hashes and masked forms are erased
@@ -15,6 +15,7 @@ complaint or an audit refers to, and it identifies no one.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,9 +24,12 @@ from sqlalchemy import select, update
 
 from registry.calllog.models import CallEvent, CallRecord
 from registry.calllog.operations import delivery_key, log_event
-from registry.calllog.recordings import file_for, recording_sid
+from registry.calllog.recordings import recording_sid
+from registry.calllog.storage import StorageError, get_storage
 from registry.core.extensions import db
 from registry.core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,22 +43,30 @@ class RetentionResult:
 
 
 def delete_old_recordings(cutoff: datetime, batch: int = 1000) -> int:
-    """Delete stored recordings of calls started before `cutoff`; returns how many legs changed."""
+    """Delete stored recordings of calls started before `cutoff`; returns how many legs changed.
+
+    A copy the store fails to delete is left as it is (logged) and tried again on the next run."""
     query = (select(CallRecord).where(CallRecord.created_at < cutoff, CallRecord.recording_url.is_not(None))
              .where((CallRecord.recording_status.is_(None)) | (CallRecord.recording_status != "deleted"))
              .order_by(CallRecord.id).limit(batch))
-    count = 0
-    while records := db.session.scalars(query).all():
+    storage, count, kept = get_storage(), 0, []
+    while records := db.session.scalars(query.where(CallRecord.id.not_in(kept)) if kept else query).all():
         for record in records:
             sid = recording_sid(record)
             if sid is not None:
-                file_for(sid).unlink(missing_ok=True)  # the file first: a failed commit only repeats this
+                try:
+                    storage.delete(sid)  # the copy first: a failed commit only repeats this
+                except StorageError as exc:
+                    log.warning("retention: recording of call record %s (%s) not deleted: %s",
+                                record.id, sid, exc)
+                    kept.append(record.id)
+                    continue
             if record.recording_status == "stored":
                 log_event("recording", {"event": "deleted", "reason": "retention", "recording_sid": sid},
                           call_sid=record.call_sid, dedupe_key=delivery_key(sid, "recording-deleted"))
             record.recording_status, record.recording_retry_at = "deleted", None
+            count += 1
         db.session.flush()
-        count += len(records)
     return count
 
 

@@ -51,6 +51,10 @@ INT_TUNABLES: dict[str, int] = {
     "RETENTION_RECORDINGS_DAYS": 183,
     "RECORDING_COPY_MAX_ATTEMPTS": 8,
     "RECORDING_COPY_RETRY_SECONDS": 60,
+    # How long the signed download link of a `recording.ready` event works, and how long a
+    # presigned URL of the object store (a staff member's player, a link's redirect) lasts.
+    "RECORDING_LINK_TTL_SECONDS": 3600,
+    "RECORDINGS_S3_URL_SECONDS": 60,
     # Processes that walk the hash chain in parallel (0: one per CPU).
     "CALLLOG_VERIFY_WORKERS": 0,
     # Integration clients' Idempotency-Key: how long a key is kept (at least 24), and how long a
@@ -72,7 +76,8 @@ INT_TUNABLES: dict[str, int] = {
 }
 # Lowest values a tunable may take (below them the promise made to clients would not hold).
 INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1,
-                                "INTEGRATION_CALLS_RETENTION_DAYS": 1}
+                                "INTEGRATION_CALLS_RETENTION_DAYS": 1, "RECORDING_LINK_TTL_SECONDS": 1,
+                                "RECORDINGS_S3_URL_SECONDS": 1}
 STR_TUNABLES: dict[str, str] = {
     "SHOPPER_CALL_HOURS": "08:00-21:00",
     "DEFAULT_REGION": "CN",
@@ -182,6 +187,16 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
     # Where copied call recordings are kept; empty means `recordings/` in the app's
     # instance folder (resolved when used, so a test app's own instance folder counts).
     config["RECORDINGS_DIR"] = env.get("RECORDINGS_DIR", "")
+    # Or object storage: `s3://bucket/prefix` (calllog/storage.py; docs/configuration.md).
+    config["RECORDINGS_STORAGE"] = env.get("RECORDINGS_STORAGE", "").strip()
+    if config["RECORDINGS_STORAGE"] not in ("", "local"):
+        if not config["RECORDINGS_STORAGE"].startswith("s3://") or len(config["RECORDINGS_STORAGE"]) <= 5:
+            raise ConfigError("RECORDINGS_STORAGE must be empty, 'local' or s3://bucket/prefix")
+    config["RECORDINGS_S3_ENDPOINT_URL"] = env.get("RECORDINGS_S3_ENDPOINT_URL", "")
+    config["RECORDINGS_S3_REGION"] = env.get("RECORDINGS_S3_REGION", "")
+    config["RECORDINGS_S3_SERVE"] = env.get("RECORDINGS_S3_SERVE", "redirect")
+    if config["RECORDINGS_S3_SERVE"] not in ("redirect", "stream"):
+        raise ConfigError("RECORDINGS_S3_SERVE must be redirect or stream")
 
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -10,8 +10,6 @@ A refused filter or form shows the page again with the message by its field.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     Response,
@@ -20,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -29,11 +26,12 @@ from flask_login import current_user
 from registry.accounts.auth import staff_required
 from registry.audit.operations import audit, audit_log, reveal_call_number
 from registry.calllog.models import CallRecord
+from registry.calllog.serving import recording_response
 from registry.calllog.verification import run_verification
 from registry.complaints import operations as complaints
 from registry.complaints.models import COMPLAINT_STATUSES
 from registry.complaints.search import parse_search, search
-from registry.core.errors import AppError, Forbidden, InvalidInput, NotFound
+from registry.core.errors import AppError, Forbidden, InvalidInput
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
 from registry.core.pages import refuse, register_page_errors, render_form
@@ -189,17 +187,12 @@ def reveal(record_id: int):
 @bp.get("/calls/<int:record_id>/recording")
 @staff_required
 def recording(record_id: int):
-    """The leg's recording, streamed from local storage; audited as a listen."""
+    """The leg's recording, from the platform's storage (the file, the object streamed, or a
+    redirect to a short-lived presigned URL of it); audited as a listen."""
     record = get_or_refuse(CallRecord, record_id, "not_found.call_record")
-    try:
-        from registry.calllog.recordings import local_path
-    except ImportError:
-        raise NotFound("not_found.recordings_off") from None
-    path = local_path(record)
-    if path is None or not Path(path).is_file():
-        raise NotFound("not_found.recording")
+    response = recording_response(record)
     audit(current_user.id, "listen", f"call_record:{record.id}")
-    return send_file(path, conditional=True, max_age=0)
+    return response
 
 
 @bp.get("/callbacks/<int:request_id>")

@@ -59,6 +59,11 @@ MESSAGES = {
     "not_found.no_number": _l("That leg has no number to reveal."),
     "not_found.recordings_off": _l("Recordings are not stored on this server."),
     "not_found.recording": _l("This call has no stored recording."),
+    # registry/calllog/api.py and serving.py: a recording's signed link, the recordings' store
+    "forbidden.recording_link_forged": _l("This recording link is not valid."),
+    "forbidden.recording_link_expired": _l("This recording link has expired."),
+    "provider_unavailable.recording_storage": _l("The recordings' storage could not be reached just now; "
+                                                 "please try again shortly."),
     # registry/masking/pool.py (the pool CLI); `problem` is the key of a phone refusal
     "invalid.pool_format": _l("%(number)s: give proxy numbers in E.164, e.g. +8613900000001."),
     "invalid.pool_number": _l("%(number)s: %(problem)s"),
