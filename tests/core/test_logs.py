@@ -86,10 +86,10 @@ def test_json_lines_carry_request_and_user_ids(app, client, captured):
     assert line["level"] == "WARNING" and line["request_id"] == "req-42"
 
 
-def test_text_stays_the_default_and_json_is_one_object_per_line():
+def test_text_stays_the_default_and_json_is_one_object_per_line(tmp_path):
     from registry.core.config import load_config
 
-    assert load_config("/tmp/x", {"REGISTRY_ENV": "testing"})["LOG_FORMAT"] == "text"
+    assert load_config(tmp_path, {"REGISTRY_ENV": "testing"})["LOG_FORMAT"] == "text"
     record = logging.LogRecord("registry.x", logging.INFO, __file__, 1, "a\nb %s", ("c",), None)
     RequestContext().filter(record)
     text = JsonFormatter().format(record)
