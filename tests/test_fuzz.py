@@ -170,6 +170,8 @@ ROUTES = [
     Route("GET", "/embed/v1/merchants/{store}/callback", "anon", ("origin", "lang", "order_ref")),
     # the API's description and its reader
     Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
+    # operations: probes and the Prometheus scrape (docs/operations.md)
+    Route("GET", "/healthz", "anon"), Route("GET", "/readyz", "anon"), Route("GET", "/metrics", "anon"),
     Route("POST", "/api/v1/bindings", "integration",
           ("merchant_id", "merchant_external_id", "shopper_phone", "order_ref", "ttl_hours")),
     Route("GET", "/api/v1/bindings", "integration",

@@ -136,6 +136,9 @@ def _operations(config: dict, env: Mapping[str, str], production: bool) -> None:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     config["METRICS_TOKEN"] = env.get("METRICS_TOKEN", "")
     config["PROMETHEUS_MULTIPROC_DIR"] = env.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if config["PROMETHEUS_MULTIPROC_DIR"]:
+        # prometheus-client writes its files there from the first count, and fails if it is missing.
+        Path(config["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     for name in ("TRUSTED_PROXIES", "SCHEDULER_METRICS_PORT"):
         config[name] = _parse_int(name, env[name]) if name in env else 0
     if config["SCHEDULER_METRICS_PORT"] > 65535:
