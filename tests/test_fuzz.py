@@ -47,6 +47,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.ops.support import stamped_at_head
 from tests.pool_support import numbers_restored
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -258,7 +259,7 @@ def app_overrides():
 def world(app, simulator):
     """A store with a verified and an unverified number, a shopper's callback, a call, a complaint,
     a proxy number (what the pool routes buy at the simulator is given back afterwards)."""
-    with numbers_restored(simulator.state):
+    with numbers_restored(simulator.state), stamped_at_head(app):  # /readyz: ready, 200
         yield _world(app)
 
 

@@ -11,22 +11,13 @@ from registry.core.timeutil import utcnow
 from registry.ops import checks
 from registry.ops.heartbeat import STALE_AFTER, ages, beat
 from registry.ops.models import SchedulerHeartbeat
+from tests.ops.support import stamped_at_head
 
 
 @pytest.fixture
 def at_head(app, db):
-    """The schema stamped at the migrations' head, as `db upgrade` leaves it (the test schema
-    is made by `create_all`, which writes no version)."""
-    heads = checks.migration_heads(app)
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("CREATE TABLE IF NOT EXISTS alembic_version "
-                                   "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
-        connection.execute(sa.text("DELETE FROM alembic_version"))
-        for head in heads:
-            connection.execute(sa.text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
-    yield heads
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE alembic_version"))
+    with stamped_at_head(app) as heads:
+        yield heads
 
 
 def test_healthz_answers_without_touching_anything(client, app, monkeypatch):
