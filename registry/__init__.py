@@ -29,6 +29,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_client_auth(app)
     register_database_retry(app)
     register_recording_hooks(app)
+    register_proxy_fix(app)
     return app
 
 
@@ -64,6 +65,7 @@ def _import_models() -> None:
     import registry.integrations.models  # noqa: F401
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
+    import registry.ops.models  # noqa: F401
     import registry.shoppers.models  # noqa: F401
     import registry.verification.models  # noqa: F401
     import registry.webhooks.models  # noqa: F401
@@ -143,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.merchants.api import bp as merchants_api
     from registry.merchants.client_api import bp as merchants_client_api
     from registry.merchants.views import bp as merchants_views
+    from registry.ops.views import bp as ops_views
     from registry.public import bp as public_views
     from registry.shoppers.api import bp as shoppers_api
     from registry.shoppers.views import bp as shoppers_views
@@ -170,7 +173,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(webhooks)
     for blueprint in (public_views, accounts_views, merchants_views, shoppers_views, callbacks_views,
                       complaints_views, staff_views, staff_clients, staff_pool, staff_webhooks,
-                      embed_views, staff_imports):
+                      embed_views, staff_imports, ops_views):
         app.register_blueprint(blueprint)
 
 
@@ -204,13 +207,28 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(group)
 
 
+def register_proxy_fix(app: Flask) -> None:
+    """Behind `TRUSTED_PROXIES` proxies (0: none), the client address, scheme and host are taken
+    from their X-Forwarded-* headers, so the limits and the audit see the client's address."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops,
+                                x_prefix=hops)
+
+
 def configure_logging(app: Flask) -> None:
     from registry.core.log_privacy import hide_phone_numbers_in_access_logs
+    from registry.core.logs import install_handler, register_request_ids
+    from registry.core.metrics import register_http_metrics
 
     # The Twilio SDK logs every request's parameters (phone numbers among
     # them) at INFO, and the access log writes each request line (a staff
     # search by phone among them); personal data never goes to logs.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     hide_phone_numbers_in_access_logs()
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    register_request_ids(app)
+    register_http_metrics(app)
+    if (not app.debug and not app.testing) or app.config.get("LOG_FORMAT") == "json":
+        install_handler(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))

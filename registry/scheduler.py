@@ -48,6 +48,17 @@ def _lapse_verifications(app: Flask) -> int:
 # finishes the call it is placing; unplaced claims come back when their lease ends.
 STOPPING = threading.Event()
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+STARTED_AT = None  # set by the first dispatch pass
+
+
+def _beat() -> None:
+    """The heartbeat /readyz and /metrics report: this process finished a dispatch pass now."""
+    global STARTED_AT
+    from registry.core.timeutil import utcnow
+    from registry.ops.heartbeat import beat
+
+    STARTED_AT = STARTED_AT or utcnow()
+    beat(WORKER_NAME, STARTED_AT)
 
 
 def _dispatch_callbacks(app: Flask) -> dict:
@@ -56,8 +67,10 @@ def _dispatch_callbacks(app: Flask) -> dict:
     from registry.telephony import get_gateway
 
     settings = settings_from_config(app.config, WORKER_NAME)
-    return dispatch_once(get_gateway(), settings, Urls(app.config["PUBLIC_BASE_URL"]),
-                         stop=STOPPING.is_set)
+    result = dispatch_once(get_gateway(), settings, Urls(app.config["PUBLIC_BASE_URL"]),
+                           stop=STOPPING.is_set)
+    _beat()
+    return result
 
 
 def _end_expired_bindings(app: Flask) -> int:
@@ -227,6 +240,7 @@ def run_command() -> None:
     # APScheduler logs every run at INFO; with a 2-second dispatch that drowns the real news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
+    _serve_metrics(app.config)
 
     def stop(signum, frame):
         click.echo("scheduler: stopping after the running jobs finish")
@@ -242,6 +256,17 @@ def run_command() -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown(wait=True)
+
+
+def _serve_metrics(config) -> None:
+    """This process's metrics (dispatch lag, Twilio requests, webhook deliveries…) on
+    `SCHEDULER_METRICS_PORT` (0: off), in a thread of prometheus-client's."""
+    port = config.get("SCHEDULER_METRICS_PORT", 0)
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port)
+        click.echo(f"scheduler: metrics on port {port}")
 
 
 @scheduler_cli.command("tick")

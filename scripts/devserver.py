@@ -1,6 +1,9 @@
 """`make run`: the web app, the Twilio simulator and the scheduler together.
 
-One command starts all three; Ctrl-C (or any one of them dying) stops all.
+One command starts all three; Ctrl-C (or any one of them dying) stops all. The web app runs as
+in production, under gunicorn with `gunicorn.conf.py` (no debugger, no reloader), with two
+workers unless WEB_CONCURRENCY says otherwise; the development defaults (SQLite, the simulator,
+generated secrets) stay.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ SIM_PORT = os.environ.get("SIMULATOR_PORT", "5001")
 # The simulated Twilio account owns these; `proxy sync` puts them in the pool.
 DEMO_PROXY_NUMBERS = ("+8613900000001", "+8613900000002", "+8613900000003")
 PROCESSES = {
-    "web": FLASK + ["run", "--port", WEB_PORT, "--debug", "--no-reload"],
+    "web": [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{WEB_PORT}",
+            "wsgi:app"],
     "simulator": FLASK + ["simulator", "run", "--port", SIM_PORT]
     + [arg for number in DEMO_PROXY_NUMBERS for arg in ("--number", number)],
     "scheduler": FLASK + ["scheduler", "run"],
@@ -43,6 +47,7 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("TWILIO_API_URL", f"http://127.0.0.1:{SIM_PORT}")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
+    env.setdefault("WEB_CONCURRENCY", "2")
     running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in PROCESSES.items()}
     if wait_until_up(f"http://127.0.0.1:{SIM_PORT}/"):
         # Point the simulated numbers' webhooks at the app and add them to the pool.

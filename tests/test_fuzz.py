@@ -47,6 +47,7 @@ from tests.factories import (
     make_token,
     make_user,
 )
+from tests.ops.support import stamped_at_head
 from tests.pool_support import numbers_restored
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -170,6 +171,8 @@ ROUTES = [
     Route("GET", "/embed/v1/merchants/{store}/callback", "anon", ("origin", "lang", "order_ref")),
     # the API's description and its reader
     Route("GET", "/api/v1/openapi.json", "anon"), Route("GET", "/api/docs", "anon"),
+    # operations: probes and the Prometheus scrape (docs/operations.md)
+    Route("GET", "/healthz", "anon"), Route("GET", "/readyz", "anon"), Route("GET", "/metrics", "anon"),
     Route("POST", "/api/v1/bindings", "integration",
           ("merchant_id", "merchant_external_id", "shopper_phone", "order_ref", "ttl_hours")),
     Route("GET", "/api/v1/bindings", "integration",
@@ -258,7 +261,7 @@ def app_overrides():
 def world(app, simulator):
     """A store with a verified and an unverified number, a shopper's callback, a call, a complaint,
     a proxy number (what the pool routes buy at the simulator is given back afterwards)."""
-    with numbers_restored(simulator.state):
+    with numbers_restored(simulator.state), stamped_at_head(app):  # /readyz: ready, 200
         yield _world(app)
 
 

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
@@ -42,7 +42,8 @@ from registry.callbacks.models import CallbackAttempt, CallbackRequest
 from registry.callbacks.operations import callable_number
 from registry.core.dialects import is_postgresql
 from registry.core.extensions import db
-from registry.core.timeutil import utcnow
+from registry.core.metrics import DISPATCH_LAG
+from registry.core.timeutil import as_utc, utcnow
 from registry.core.transactions import commit_now
 from registry.masking.allocation import PoolExhausted, allocate
 from registry.merchants.models import Merchant
@@ -64,6 +65,7 @@ class _Call:
     attempt_id: int
     to: str
     from_: str
+    due_at: datetime | None = None  # for the dispatch lag (due -> placed)
 
 
 @dataclass
@@ -170,7 +172,7 @@ def _prepare(gateway: TelephonyGateway, request_ids: Sequence[int],
                 update(requests).where(requests.c.id == bindparam("b_id"))
                 .values(binding_id=bindparam("b_binding")),
                 [{"b_id": request.id, "b_binding": binding_id} for request, binding_id, _, _ in planned])
-        calls = [_Call(request.id, attempt_id, to, proxy)
+        calls = [_Call(request.id, attempt_id, to, proxy, as_utc(request.due_at))
                  for (request, _, proxy, to), attempt_id in zip(planned, ids, strict=True)]
         for request, _, _, _ in planned:  # in the same commit as the attempts
             events.notify(request)
@@ -256,6 +258,8 @@ def _record(calls: list[_Call], answers: list[str | Exception], settings: Dispat
             .values(lease_owner=None, lease_until=None))
         for call, _ in placed:
             results[call.request_id] = "placed"
+            if call.due_at is not None:
+                DISPATCH_LAG.observe(max((now - call.due_at).total_seconds(), 0.0))
     for call, answer in zip(calls, answers, strict=True):
         if isinstance(answer, str):
             continue

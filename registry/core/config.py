@@ -127,6 +127,35 @@ def parse_schedule(name: str, value: str) -> tuple[int, ...]:
     return tuple(_parse_int(name, part.strip()) for part in value.split(",") if part.strip())
 
 
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _operations(config: dict, env: Mapping[str, str], production: bool) -> None:
+    """Logs, metrics, proxies and shared state (docs/operations.md)."""
+    config["LOG_FORMAT"] = env.get("LOG_FORMAT", "text").strip().lower()
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    config["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO").strip().upper()
+    if config["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    config["METRICS_TOKEN"] = env.get("METRICS_TOKEN", "")
+    config["PROMETHEUS_MULTIPROC_DIR"] = env.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if config["PROMETHEUS_MULTIPROC_DIR"]:
+        # prometheus-client writes its files there from the first count, and fails if it is missing.
+        Path(config["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+    for name in ("TRUSTED_PROXIES", "SCHEDULER_METRICS_PORT"):
+        config[name] = _parse_int(name, env[name]) if name in env else 0
+    if config["SCHEDULER_METRICS_PORT"] > 65535:
+        raise ConfigError("SCHEDULER_METRICS_PORT must be a port number (0 switches it off)")
+    if production:
+        storage = env.get("RATELIMIT_STORAGE_URI", STR_TUNABLES["RATELIMIT_STORAGE_URI"]).strip()
+        if storage.startswith("memory://"):
+            # Each process would keep its own counts: limits would multiply by the workers and hosts.
+            raise ConfigError("RATELIMIT_STORAGE_URI must name a shared store in production "
+                              "(redis://host:6379), not memory://")
+
+
 def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict:
     """Build the app configuration from `environ` (default: `os.environ`)."""
     env = os.environ if environ is None else environ
@@ -197,6 +226,7 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
     config["RECORDINGS_S3_SERVE"] = env.get("RECORDINGS_S3_SERVE", "redirect")
     if config["RECORDINGS_S3_SERVE"] not in ("redirect", "stream"):
         raise ConfigError("RECORDINGS_S3_SERVE must be redirect or stream")
+    _operations(config, env, production)
 
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -12,7 +12,7 @@ import logging
 import re
 
 # Query parameters that carry a real phone number.
-_PHONE_PARAMETER = re.compile(r"([?&](?:phone|number|to|from)=)[^&\s\"]*", re.IGNORECASE)
+_PHONE_PARAMETER = re.compile(r"((?:^|[?&])(?:phone|number|to|from)=)[^&\s\"]*", re.IGNORECASE)
 HIDDEN = r"\1[hidden]"
 
 
@@ -30,6 +30,8 @@ class HidePhoneParameters(logging.Filter):
             record.msg = scrub(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):  # gunicorn's access atoms (`r`, `U`, `q`…)
+            record.args = {k: scrub(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
 
 

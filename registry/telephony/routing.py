@@ -9,12 +9,14 @@ no test or misconfiguration can reach an unexpected server.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 
 from registry.core.http_session import EnvironmentOnceSession
+from registry.core.metrics import TWILIO_LATENCY, TWILIO_REQUESTS, http_outcome
 
 # Products whose hosts the app may call (`<product>.twilio.com`).
 KNOWN_PRODUCTS = frozenset({"api", "verify", "lookups"})
@@ -54,4 +56,14 @@ class RoutingHttpClient(TwilioHttpClient):
             self.session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
 
     def request(self, method, url, *args, **kwargs):
-        return super().request(method, route_url(url, self.api_base_url), *args, **kwargs)
+        routed = route_url(url, self.api_base_url)
+        # Counted by Twilio's product (api, verify, lookups) and outcome, never by URL (it holds SIDs).
+        product = (urlsplit(url).hostname or "").partition(".")[0]
+        started, status = time.perf_counter(), 0
+        try:
+            response = super().request(method, routed, *args, **kwargs)
+            status = response.status_code
+            return response
+        finally:
+            TWILIO_LATENCY.labels(product, method.upper()).observe(time.perf_counter() - started)
+            TWILIO_REQUESTS.labels(product, method.upper(), http_outcome(status)).inc()

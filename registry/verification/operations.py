@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from registry.core.dialects import flavour, insert_ignore
 from registry.core.errors import AppError, BadRequest, InvalidInput, ProviderUnavailable, RateLimited
 from registry.core.extensions import db
+from registry.core.metrics import VERIFICATIONS
 from registry.core.phones import normalise_digits
 from registry.core.timeutil import as_utc, utcnow
 from registry.telephony import ProviderError, TelephonyGateway, VerificationNotFound
@@ -92,6 +93,7 @@ def _record(target: Target, requester: Requester, action: str, outcome: str, **f
     )
     db.session.add(attempt)
     db.session.flush()
+    VERIFICATIONS.labels(action, outcome).inc()
     return attempt
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, select, update
 
 from registry.core.extensions import db
+from registry.core.metrics import WEBHOOK_DELIVERIES
 from registry.core.timeutil import as_utc, utcnow
 from registry.core.transactions import commit_now
 from registry.webhooks import sending
@@ -90,6 +91,8 @@ def send(delivery_ids: list[int], settings: DeliverySettings, pool: ThreadPoolEx
                                                      now, settings.concurrency), outgoing))
     outcomes = record(results, {row.id: row for row in rows}, settings)
     commit_now(RECORDED)
+    for outcome in outcomes:
+        WEBHOOK_DELIVERIES.labels(outcome).inc()
     return outcomes
 
 

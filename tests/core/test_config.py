@@ -13,6 +13,7 @@ REAL = {
     "TWILIO_AUTH_TOKEN": "real-token",
     "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32,
     "PUBLIC_BASE_URL": "https://registry.example.com/",
+    "RATELIMIT_STORAGE_URI": "redis://redis:6379",
 }
 
 
@@ -44,6 +45,8 @@ def test_production_with_real_values(tmp_path):
         ("DATA_KEY", "short"),
         ("TWILIO_ACCOUNT_SID", SIMULATOR_ACCOUNT_SID),
         ("TWILIO_AUTH_TOKEN", None),
+        ("RATELIMIT_STORAGE_URI", None),
+        ("RATELIMIT_STORAGE_URI", "memory://"),
     ],
 )
 def test_production_refuses_development_defaults(tmp_path, missing_or_bad, value):
@@ -59,7 +62,9 @@ def test_production_refuses_development_defaults(tmp_path, missing_or_bad, value
 @pytest.mark.parametrize(
     ("name", "value"),
     [("CALLBACK_MAX_ATTEMPTS", "three"), ("OUTBOUND_CPS", "-1"), ("RECORD_CALLS", "maybe"),
-     ("REGISTRY_ENV", "staging"), ("POOL_LOW_WATERMARK", "150"), ("POOL_AUTO_BUY_MAX", "-2")],
+     ("REGISTRY_ENV", "staging"), ("POOL_LOW_WATERMARK", "150"), ("POOL_AUTO_BUY_MAX", "-2"),
+     ("LOG_FORMAT", "xml"), ("LOG_LEVEL", "LOUD"), ("TRUSTED_PROXIES", "-1"), ("TRUSTED_PROXIES", "two"),
+     ("SCHEDULER_METRICS_PORT", "70000")],
 )
 def test_bad_tunables_are_named(tmp_path, name, value):
     with pytest.raises(ConfigError, match=name):
@@ -71,3 +76,20 @@ def test_tunables_are_read(tmp_path):
                                     "SHOPPER_CALL_HOURS": "09:00-20:00"})
     assert config["CALLBACK_MAX_ATTEMPTS"] == 5 and config["RECORD_CALLS"] is False
     assert config["SHOPPER_CALL_HOURS"] == "09:00-20:00"
+
+
+def test_operations_settings_are_read(tmp_path):
+    config = load_config(tmp_path, {"LOG_FORMAT": "JSON", "LOG_LEVEL": "debug", "TRUSTED_PROXIES": "2",
+                                    "SCHEDULER_METRICS_PORT": "9101", "METRICS_TOKEN": "t"})
+    assert (config["LOG_FORMAT"], config["LOG_LEVEL"], config["TRUSTED_PROXIES"]) == ("json", "DEBUG", 2)
+    assert config["SCHEDULER_METRICS_PORT"] == 9101 and config["METRICS_TOKEN"] == "t"
+    defaults = load_config(tmp_path, {})
+    assert (defaults["LOG_FORMAT"], defaults["TRUSTED_PROXIES"], defaults["SCHEDULER_METRICS_PORT"]) == \
+        ("text", 0, 0)
+    assert defaults["RATELIMIT_STORAGE_URI"] == "memory://"  # fine on one development process
+
+
+def test_production_names_the_variable_when_rate_limits_would_be_per_process(tmp_path):
+    env = {**REAL, "RATELIMIT_STORAGE_URI": "memory://"}
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI.*redis"):
+        load_config(tmp_path, env)
