@@ -60,6 +60,7 @@ def _import_models() -> None:
     import registry.callbacks.models  # noqa: F401
     import registry.calllog.models  # noqa: F401
     import registry.complaints.models  # noqa: F401
+    import registry.core.periodic  # noqa: F401
     import registry.integrations.models  # noqa: F401
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401

@@ -23,6 +23,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry.core.extensions import db
+from registry.core.periodic import check_seconds, run_once_per_period
+from registry.core.periodic import forget_old as _forget_job_runs
 from registry.core.transactions import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,14 @@ class Job:
     # A run may go on past the next one (a dispatch pass lasts while work is due): the runs
     # APScheduler skips meanwhile are the plan, not news, and are not warned about.
     outlasts_interval: bool = False
+    # Run by one scheduler per period, however many run (`core.periodic`, docs/operations.md):
+    # every scheduler checks the job often, and the one that claims the period runs it.
+    once_per_period: bool = True
+
+    @property
+    def check_seconds(self) -> int:
+        """How often a scheduler looks whether the job's period is still to run."""
+        return check_seconds(self.every_seconds) if self.once_per_period else self.every_seconds
 
 
 def _lapse_verifications(app: Flask) -> int:
@@ -130,13 +140,16 @@ def _deliver_webhooks(app: Flask) -> dict:
 
 
 DAY = 24 * 3600
+# Every job runs once per period across all schedulers, but the three that every scheduler runs
+# side by side: they share their work out by row leases (callbacks, deliveries) or a lock on the
+# chain's head (sealing), so more schedulers means more throughput, never work done twice.
 JOBS: tuple[Job, ...] = (
-    Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
+    Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True, once_per_period=False),
     Job("lapse-verifications", 3600, _lapse_verifications),
     Job("end-expired-bindings", 60, _end_expired_bindings),
     Job("settle-silent-calls", 60, _settle_silent_calls),
-    Job("seal-call-log", 1, _seal_call_log),
-    Job("deliver-webhooks", 1, _deliver_webhooks, outlasts_interval=True),
+    Job("seal-call-log", 1, _seal_call_log, once_per_period=False),
+    Job("deliver-webhooks", 1, _deliver_webhooks, outlasts_interval=True, once_per_period=False),
     Job("copy-recordings", 60, _copy_recordings),
     Job("retention", DAY, _apply_retention),
     Job("verify-call-log", DAY, _verify_call_log),
@@ -144,6 +157,7 @@ JOBS: tuple[Job, ...] = (
     Job("forget-integration-calls", DAY, _forget_integration_calls),
     Job("forget-stale-login-failures", 3600, _forget_stale_login_failures),
     Job("check-pool", 600, _check_pool),
+    Job("forget-job-runs", DAY, lambda app: _forget_job_runs()),
 )
 
 
@@ -164,13 +178,36 @@ def run_job(app: Flask, job: Job):
             db.session.remove()
 
 
-def tick(app: Flask) -> dict[str, object]:
-    """One pass of every job, as `scheduler tick` runs it."""
-    return {job.name: run_job(app, job) for job in JOBS}
+SKIPPED = "skipped (this period's run is another scheduler's, or done)"
 
 
-def build_scheduler(app: Flask):
-    """A blocking APScheduler with every job on its interval, first run now."""
+def run_scheduled(app: Flask, job: Job, holder: str = WORKER_NAME, force: bool = False):
+    """Run `job` as a scheduler does: a once-per-period job only if this `holder` claims its
+    period (else `SKIPPED`); the others (and any job with `force`) right away."""
+    if force or not job.once_per_period:
+        return run_job(app, job)
+    with app.app_context():
+        try:
+            ran, result = run_once_per_period(job.name, job.every_seconds, holder,
+                                              app.config["JOB_LEASE_SECONDS"], lambda: job.run(app))
+            if ran and result:
+                log.info("job %s: %s", job.name, result)
+            return result if ran else SKIPPED
+        except Exception:
+            log.exception("job %s failed", job.name)
+            raise
+        finally:
+            db.session.remove()
+
+
+def tick(app: Flask, force: bool = False) -> dict[str, object]:
+    """One pass of every job, as `scheduler tick` runs it (`force`: whatever the periods)."""
+    return {job.name: run_scheduled(app, job, force=force) for job in JOBS}
+
+
+def build_scheduler(app: Flask, jobs: tuple[Job, ...] = JOBS, holder: str = WORKER_NAME):
+    """A blocking APScheduler with every job on its interval (a once-per-period job: checked
+    every `check_seconds`), first run now."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -179,14 +216,14 @@ def build_scheduler(app: Flask):
         jobstores={"default": MemoryJobStore()},
         # A thread per job (each runs one instance at a time): a long daily job, such as
         # walking the call log's chain, never delays the two-second dispatch.
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS))},
+        executors={"default": ThreadPoolExecutor(max_workers=len(jobs))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",
     )
     logging.getLogger("apscheduler.scheduler").addFilter(_quiet_skipped_runs)
-    for job in JOBS:
+    for job in jobs:
         scheduler.add_job(
-            _safe_run, "interval", seconds=job.every_seconds, args=(app, job), id=job.name,
+            _safe_run, "interval", seconds=job.check_seconds, args=(app, job, holder), id=job.name,
             name=job.name, next_run_time=_now(),
         )
     return scheduler
@@ -210,9 +247,9 @@ def _now():
     return utcnow()
 
 
-def _safe_run(app: Flask, job: Job) -> None:
+def _safe_run(app: Flask, job: Job, holder: str) -> None:
     try:
-        run_job(app, job)
+        run_scheduled(app, job, holder)
     except Exception:  # noqa: S110 - already logged; the next interval tries again
         pass
 
@@ -245,13 +282,16 @@ def run_command() -> None:
 
 
 @scheduler_cli.command("tick")
-def tick_command() -> None:
-    """Run every job once, then exit (non-zero if one failed)."""
+@click.option("--force", is_flag=True,
+              help="Run the once-per-period jobs even if their period has run already.")
+def tick_command(force: bool) -> None:
+    """Run every job once, then exit (non-zero if one failed); a once-per-period job only if
+    its period is still to run, unless --force."""
     app = current_app._get_current_object()
     failed = False
     for job in JOBS:
         try:
-            result = run_job(app, job)
+            result = run_scheduled(app, job, force=force)
             click.echo(f"{job.name}: {result}")
         except Exception as exc:
             failed = True

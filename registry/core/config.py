@@ -69,10 +69,13 @@ INT_TUNABLES: dict[str, int] = {
     "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
     "WEBHOOK_BATCH": 100,
     "WEBHOOK_CONCURRENCY": 16,
+    # A once-per-period job's lease (registry/core/periodic.py): renewed while the job runs, so a
+    # scheduler killed mid-job hands its period to another this long after it died.
+    "JOB_LEASE_SECONDS": 120,
 }
 # Lowest values a tunable may take (below them the promise made to clients would not hold).
 INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1,
-                                "INTEGRATION_CALLS_RETENTION_DAYS": 1}
+                                "INTEGRATION_CALLS_RETENTION_DAYS": 1, "JOB_LEASE_SECONDS": 1}
 STR_TUNABLES: dict[str, str] = {
     "SHOPPER_CALL_HOURS": "08:00-21:00",
     "DEFAULT_REGION": "CN",
