@@ -52,7 +52,7 @@ def test_a_killed_holders_period_is_taken_over_when_its_lease_ends(app, db):
         soon = now + timedelta(seconds=61)
         assert run_once_per_period("job", HOUR, "b", 60, lambda: ran.append(1) or "done", soon) == (True, "done")
         assert ran == [1]
-        # The first holder, had it only been slow, cannot mark the period done: its work rolls back.
+        # Had the first holder only been slow: it cannot mark the period done, its work is undone.
         with pytest.raises(LeaseLost), unit_of_work():
             finish("job", period, "killed")
 
