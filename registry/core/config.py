@@ -145,7 +145,9 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
             if production:
                 raise ConfigError(f"{name} must be set in production")
             value = _read_or_create_secret(instance, name.lower())
-        if production and len(value) < 32:
+        # DATA_KEY may list several keys, newest first (a key rotation): each must be long enough.
+        parts = [part.strip() for part in value.split(",")] if name == "DATA_KEY" else [value]
+        if production and min(len(part) for part in parts) < 32:
             raise ConfigError(f"{name} must be at least 32 characters in production")
         config[name] = value
 
