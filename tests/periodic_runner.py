@@ -17,14 +17,17 @@ from tests.conftest import make_test_app
 
 
 def main(database_url: str, simulator_url: str, outfile: str, seconds: str, holder: str) -> None:
-    from registry.core.periodic import period_start
+    from registry.core.extensions import db
+    from registry.core.periodic import JobRun
     from registry.scheduler import Job, build_scheduler
 
     app = make_test_app(database_url, simulator_url, Path(tempfile.mkdtemp()), JOB_LEASE_SECONDS=5)
 
     def recorder(name: str, every: int):
         def run(app):
-            line = f"{name} {period_start(every).isoformat()} {holder}\n"
+            period = db.session.scalar(db.select(JobRun.period_start).where(
+                JobRun.job == name, JobRun.holder == holder, JobRun.finished_at.is_(None)))
+            line = f"{name} {period.isoformat()} {holder}\n"  # the period it claimed
             fd = os.open(outfile, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(fd, line.encode())
