@@ -62,6 +62,7 @@ def _import_models() -> None:
     import registry.callbacks.models  # noqa: F401
     import registry.calllog.models  # noqa: F401
     import registry.complaints.models  # noqa: F401
+    import registry.core.periodic  # noqa: F401
     import registry.integrations.models  # noqa: F401
     import registry.masking.models  # noqa: F401
     import registry.merchants.models  # noqa: F401
@@ -198,12 +199,13 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from registry.accounts.cli import users_cli
     from registry.calllog.cli import calllog_cli
+    from registry.core.keys import keys_cli
     from registry.demo import demo_cli
     from registry.integrations.cli import clients_cli
     from registry.masking.cli import proxy_cli
     from registry.scheduler import scheduler_cli
 
-    for group in (users_cli, clients_cli, proxy_cli, scheduler_cli, calllog_cli, demo_cli):
+    for group in (users_cli, clients_cli, proxy_cli, scheduler_cli, calllog_cli, demo_cli, keys_cli):
         app.cli.add_command(group)
 
 

@@ -11,9 +11,7 @@ restarted scheduler simply finds the same due work in the database again.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +20,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from registry import jobs
 from registry.core.extensions import db
+from registry.core.periodic import check_seconds, run_once_per_period
+from registry.core.periodic import forget_old as _forget_job_runs
 from registry.core.transactions import unit_of_work
+from registry.jobs import STOPPING, WORKER_NAME
 
 log = logging.getLogger(__name__)
 
@@ -36,127 +38,35 @@ class Job:
     # A run may go on past the next one (a dispatch pass lasts while work is due): the runs
     # APScheduler skips meanwhile are the plan, not news, and are not warned about.
     outlasts_interval: bool = False
+    # Run by one scheduler per period, however many run (`core.periodic`, docs/operations.md):
+    # every scheduler checks the job often, and the one that claims the period runs it.
+    once_per_period: bool = True
 
-
-def _lapse_verifications(app: Flask) -> int:
-    from registry.merchants.operations import lapse_expired_verifications
-
-    return lapse_expired_verifications()
-
-
-# Set on SIGTERM: the dispatch pass in progress stops claiming new work and
-# finishes the call it is placing; unplaced claims come back when their lease ends.
-STOPPING = threading.Event()
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
-STARTED_AT = None  # set by the first dispatch pass
-
-
-def _beat() -> None:
-    """The heartbeat /readyz and /metrics report: this process finished a dispatch pass now."""
-    global STARTED_AT
-    from registry.core.timeutil import utcnow
-    from registry.ops.heartbeat import beat
-
-    STARTED_AT = STARTED_AT or utcnow()
-    beat(WORKER_NAME, STARTED_AT)
-
-
-def _dispatch_callbacks(app: Flask) -> dict:
-    from registry.callbacks.dispatch import dispatch_once
-    from registry.callbacks.settings import Urls, settings_from_config
-    from registry.telephony import get_gateway
-
-    settings = settings_from_config(app.config, WORKER_NAME)
-    result = dispatch_once(get_gateway(), settings, Urls(app.config["PUBLIC_BASE_URL"]),
-                           stop=STOPPING.is_set)
-    _beat()
-    return result
-
-
-def _end_expired_bindings(app: Flask) -> int:
-    from registry.masking.allocation import end_expired
-
-    return end_expired()
-
-
-def _copy_recordings(app: Flask) -> dict:
-    from registry.calllog.recordings import copy_recordings
-
-    return copy_recordings(app)
-
-
-def _apply_retention(app: Flask):
-    from registry.calllog.retention import retention_job
-
-    return retention_job(app)
-
-
-def _settle_silent_calls(app: Flask) -> dict:
-    from registry.callbacks.outcomes import RetryRules
-    from registry.callbacks.watchdog import settle_silent_calls
-    from registry.telephony import get_gateway
-
-    return settle_silent_calls(get_gateway(), RetryRules.from_config(app.config))
-
-
-def _seal_call_log(app: Flask) -> int:
-    from registry.calllog.chain import seal_pending
-
-    return seal_pending()
-
-
-def _verify_call_log(app: Flask) -> str:
-    from registry.calllog.verification import verify_call_log
-
-    return verify_call_log(app)
-
-
-def _forget_idempotency_keys(app: Flask) -> int:
-    from registry.integrations.idempotency_keys import forget_expired
-
-    return forget_expired(app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
-
-
-def _forget_stale_login_failures(app: Flask) -> int:
-    from registry.accounts.lockout import forget_stale
-
-    return forget_stale()
-
-
-def _forget_integration_calls(app: Flask) -> int:
-    from registry.integrations.operations import forget_old_calls
-
-    return forget_old_calls(app.config["INTEGRATION_CALLS_RETENTION_DAYS"])
-
-
-def _check_pool(app: Flask) -> dict:
-    from registry.masking.capacity import check_pool
-    from registry.telephony import get_gateway
-
-    return check_pool(get_gateway(), app.config)
-
-
-def _deliver_webhooks(app: Flask) -> dict:
-    from registry.webhooks.delivery import DeliverySettings, deliver_due
-
-    return deliver_due(DeliverySettings.from_config(app.config, WORKER_NAME), stop=STOPPING.is_set)
+    @property
+    def check_seconds(self) -> int:
+        """How often a scheduler looks whether the job's period is still to run."""
+        return check_seconds(self.every_seconds) if self.once_per_period else self.every_seconds
 
 
 DAY = 24 * 3600
+# Every job runs once per period across all schedulers, but the three that every scheduler runs
+# side by side: they share their work out by row leases (callbacks, deliveries) or a lock on the
+# chain's head (sealing), so more schedulers means more throughput, never work done twice.
 JOBS: tuple[Job, ...] = (
-    Job("dispatch-callbacks", 2, _dispatch_callbacks, outlasts_interval=True),
-    Job("lapse-verifications", 3600, _lapse_verifications),
-    Job("end-expired-bindings", 60, _end_expired_bindings),
-    Job("settle-silent-calls", 60, _settle_silent_calls),
-    Job("seal-call-log", 1, _seal_call_log),
-    Job("deliver-webhooks", 1, _deliver_webhooks, outlasts_interval=True),
-    Job("copy-recordings", 60, _copy_recordings),
-    Job("retention", DAY, _apply_retention),
-    Job("verify-call-log", DAY, _verify_call_log),
-    Job("forget-idempotency-keys", 3600, _forget_idempotency_keys),
-    Job("forget-integration-calls", DAY, _forget_integration_calls),
-    Job("forget-stale-login-failures", 3600, _forget_stale_login_failures),
-    Job("check-pool", 600, _check_pool),
+    Job("dispatch-callbacks", 2, jobs._dispatch_callbacks, outlasts_interval=True, once_per_period=False),
+    Job("lapse-verifications", 3600, jobs._lapse_verifications),
+    Job("end-expired-bindings", 60, jobs._end_expired_bindings),
+    Job("settle-silent-calls", 60, jobs._settle_silent_calls),
+    Job("seal-call-log", 1, jobs._seal_call_log, once_per_period=False),
+    Job("deliver-webhooks", 1, jobs._deliver_webhooks, outlasts_interval=True, once_per_period=False),
+    Job("copy-recordings", 60, jobs._copy_recordings),
+    Job("retention", DAY, jobs._apply_retention),
+    Job("verify-call-log", DAY, jobs._verify_call_log),
+    Job("forget-idempotency-keys", 3600, jobs._forget_idempotency_keys),
+    Job("forget-integration-calls", DAY, jobs._forget_integration_calls),
+    Job("forget-stale-login-failures", 3600, jobs._forget_stale_login_failures),
+    Job("check-pool", 600, jobs._check_pool),
+    Job("forget-job-runs", DAY, lambda app: _forget_job_runs()),
 )
 
 
@@ -177,13 +87,36 @@ def run_job(app: Flask, job: Job):
             db.session.remove()
 
 
-def tick(app: Flask) -> dict[str, object]:
-    """One pass of every job, as `scheduler tick` runs it."""
-    return {job.name: run_job(app, job) for job in JOBS}
+SKIPPED = "skipped (this period's run is another scheduler's, or done)"
 
 
-def build_scheduler(app: Flask):
-    """A blocking APScheduler with every job on its interval, first run now."""
+def run_scheduled(app: Flask, job: Job, holder: str = WORKER_NAME, force: bool = False):
+    """Run `job` as a scheduler does: a once-per-period job only if this `holder` claims its
+    period (else `SKIPPED`); the others (and any job with `force`) right away."""
+    if force or not job.once_per_period:
+        return run_job(app, job)
+    with app.app_context():
+        try:
+            ran, result = run_once_per_period(job.name, job.every_seconds, holder,
+                                              app.config["JOB_LEASE_SECONDS"], lambda: job.run(app))
+            if ran and result:
+                log.info("job %s: %s", job.name, result)
+            return result if ran else SKIPPED
+        except Exception:
+            log.exception("job %s failed", job.name)
+            raise
+        finally:
+            db.session.remove()
+
+
+def tick(app: Flask, force: bool = False) -> dict[str, object]:
+    """One pass of every job, as `scheduler tick` runs it (`force`: whatever the periods)."""
+    return {job.name: run_scheduled(app, job, force=force) for job in JOBS}
+
+
+def build_scheduler(app: Flask, jobs: tuple[Job, ...] = JOBS, holder: str = WORKER_NAME):
+    """A blocking APScheduler with every job on its interval (a once-per-period job: checked
+    every `check_seconds`), first run now."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -192,14 +125,14 @@ def build_scheduler(app: Flask):
         jobstores={"default": MemoryJobStore()},
         # A thread per job (each runs one instance at a time): a long daily job, such as
         # walking the call log's chain, never delays the two-second dispatch.
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS))},
+        executors={"default": ThreadPoolExecutor(max_workers=len(jobs))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone="UTC",
     )
     logging.getLogger("apscheduler.scheduler").addFilter(_quiet_skipped_runs)
-    for job in JOBS:
+    for job in jobs:
         scheduler.add_job(
-            _safe_run, "interval", seconds=job.every_seconds, args=(app, job), id=job.name,
+            _safe_run, "interval", seconds=job.check_seconds, args=(app, job, holder), id=job.name,
             name=job.name, next_run_time=_now(),
         )
     return scheduler
@@ -223,9 +156,9 @@ def _now():
     return utcnow()
 
 
-def _safe_run(app: Flask, job: Job) -> None:
+def _safe_run(app: Flask, job: Job, holder: str) -> None:
     try:
-        run_job(app, job)
+        run_scheduled(app, job, holder)
     except Exception:  # noqa: S110 - already logged; the next interval tries again
         pass
 
@@ -270,13 +203,16 @@ def _serve_metrics(config) -> None:
 
 
 @scheduler_cli.command("tick")
-def tick_command() -> None:
-    """Run every job once, then exit (non-zero if one failed)."""
+@click.option("--force", is_flag=True,
+              help="Run the once-per-period jobs even if their period has run already.")
+def tick_command(force: bool) -> None:
+    """Run every job once, then exit (non-zero if one failed); a once-per-period job only if
+    its period is still to run, unless --force."""
     app = current_app._get_current_object()
     failed = False
     for job in JOBS:
         try:
-            result = run_job(app, job)
+            result = run_scheduled(app, job, force=force)
             click.echo(f"{job.name}: {result}")
         except Exception as exc:
             failed = True

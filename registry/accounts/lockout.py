@@ -14,22 +14,30 @@ import hmac
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from registry.accounts.models import LoginThrottle
 from registry.core import dialects
 from registry.core.errors import RateLimited
 from registry.core.extensions import db
+from registry.core.phones import data_keys
 from registry.core.timeutil import as_utc, utcnow
 
 # Failures older than this are forgotten: an occasional typo months apart never locks.
 FORGET_AFTER = timedelta(days=1)
 
 
+def email_keys(email: str) -> list[str]:
+    """The address's keyed hash under every key `DATA_KEY` lists, newest first (`email` already
+    normalised): failures are stored under the newest; during a key rotation a lock stored
+    under an older key still holds (`refuse_if_locked(..., older=...)`)."""
+    return [hmac.new(("login-throttle:" + secret).encode(), email.encode(), hashlib.sha256).hexdigest()
+            for secret in data_keys(current_app.config["DATA_KEY"])]
+
+
 def email_key(email: str) -> str:
     """The keyed hash an address's failures are stored under (`email` already normalised)."""
-    key = ("login-throttle:" + current_app.config["DATA_KEY"]).encode()
-    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+    return email_keys(email)[0]
 
 
 def _settings() -> tuple[int, int, int]:
@@ -47,7 +55,7 @@ def _locked_row(key: str, now: datetime) -> LoginThrottle:
                              .with_for_update().execution_options(populate_existing=True))
 
 
-def refuse_if_locked(key: str, now: datetime | None = None) -> LoginThrottle:
+def refuse_if_locked(key: str, now: datetime | None = None, older: list[str] | None = None) -> LoginThrottle:
     """Raise `RateLimited("login_locked")` while the address is locked; the password is not
     even checked then, for an account or for an address without one alike. Otherwise the
     address's row, for `record_failure`.
@@ -56,6 +64,11 @@ def refuse_if_locked(key: str, now: datetime | None = None) -> LoginThrottle:
     after another: however many arrive at once, no more than the limit have their password
     checked before the lock is seen."""
     now = now or utcnow()
+    if older:  # a rotation of DATA_KEY: a lock stored under an older key holds to its end
+        until = db.session.scalar(select(func.max(LoginThrottle.locked_until))
+                                  .where(LoginThrottle.email_hash.in_(older)))
+        if until is not None and as_utc(until) > now:
+            raise RateLimited("login_locked", retry_after=(as_utc(until) - now).total_seconds())
     row = _locked_row(key, now)
     if row.locked_until is not None and as_utc(row.locked_until) > now:
         raise RateLimited("login_locked", retry_after=(as_utc(row.locked_until) - now).total_seconds())
@@ -79,9 +92,9 @@ def record_failure(row: LoginThrottle, now: datetime | None = None) -> None:
     db.session.flush()
 
 
-def clear(key: str) -> None:
-    """Forget the address's failures (after a successful sign-in)."""
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.email_hash == key))
+def clear(*keys: str) -> None:
+    """Forget the address's failures (after a successful sign-in), under each of its `keys`."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.email_hash.in_(keys)))
 
 
 def forget_stale(now: datetime | None = None) -> int:

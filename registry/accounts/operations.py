@@ -66,14 +66,14 @@ def authenticate(email: str, password: str) -> User:
     counts (the count is kept although the request is refused); a right one clears the count.
     """
     email = email.strip().lower()
-    key = lockout.email_key(email)
-    throttle = lockout.refuse_if_locked(key)
+    key, *older = lockout.email_keys(email)
+    throttle = lockout.refuse_if_locked(key, older=older)
     user = db.session.scalar(select(User).where(User.email == email))
     matches = check_password_hash(user.password_hash if user else _decoy_hash(), password)
     if user is None or not user.active or not matches:
         lockout.record_failure(throttle)
         raise Unauthorized("invalid_credentials", keeps_audit=True)
-    lockout.clear(key)
+    lockout.clear(key, *older)
     return user
 
 

@@ -12,6 +12,7 @@ from registry.complaints.models import COMPLAINT_CATEGORIES, Complaint
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
+from registry.core.phones import get_cipher
 from registry.core.timeutil import as_utc, utcnow
 from registry.masking.allocation import end_binding
 from registry.masking.models import Binding
@@ -60,7 +61,8 @@ def file_by_shopper(shopper: Shopper, call_record_id: object, callback_request_i
     record, request = _target(call_record_id, callback_request_id)
     if request is not None and request.shopper_id != shopper.id:
         raise NotFound("not_found.callback", field="callback_request_id")
-    if record is not None and shopper.phone_hash not in (record.from_hash, record.to_hash):
+    if record is not None and not {record.from_hash, record.to_hash} & set(
+            get_cipher().lookup_hashes(shopper.phone)):
         raise NotFound("not_found.call", field="call_record_id")
     merchant_id = request.merchant_id if request is not None else record.merchant_id
     if merchant_id is None:
@@ -134,7 +136,7 @@ def suspend_merchant_numbers(merchant_id: int, staff_id: int, reason: str) -> in
         MerchantNumber.merchant_id == merchant_id, MerchantNumber.status == "verified")).all()
     for number in numbers:
         number.status, number.status_reason = "suspended", reason
-        _end_bindings(Binding.party_a_hash == number.number_hash, "merchant number suspended")
+        _end_bindings(get_cipher().matches(Binding.party_a_hash, number.e164), "merchant number suspended")
     _cancel_open(CallbackRequest.merchant_id == merchant_id,
                  "The store's phone number was suspended; this request was cancelled.")
     audit(staff_id, "suspend", f"merchant:{merchant_id}", reason, {"numbers": [n.masked for n in numbers]})
@@ -147,7 +149,7 @@ def block_shopper(shopper_id: int, staff_id: int, reason: str) -> None:
     if shopper is None:
         raise NotFound("not_found.shopper")
     shopper.blocked_at, shopper.blocked_reason = utcnow(), reason
-    _end_bindings(Binding.party_b_hash == shopper.phone_hash, "shopper blocked")
+    _end_bindings(get_cipher().matches(Binding.party_b_hash, shopper.phone), "shopper blocked")
     _cancel_open(CallbackRequest.shopper_id == shopper.id, "This number may no longer request callbacks.")
     audit(staff_id, "block", f"shopper:{shopper.id}", reason)
     db.session.flush()

@@ -27,7 +27,8 @@ FILTERS = ("merchant_id", "phone", "proxy_number", "call_sid", "order_ref", "kin
 @dataclass(frozen=True)
 class CallSearch:
     merchant_id: int | None = None
-    phone_hash: str | None = None
+    # The number's lookup hash under every key DATA_KEY lists (one but during a key rotation).
+    phone_hashes: tuple[str, ...] | None = None
     proxy_number: str | None = None
     call_sid: str | None = None
     order_ref: str | None = None
@@ -42,8 +43,8 @@ class CallSearch:
     def described(self) -> dict:
         """The filters for the audit log: the phone only as 'given', never its digits."""
         out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()
-               if v is not None and k not in ("phone_hash", "cursor", "per_page")}
-        if self.phone_hash:
+               if v is not None and k not in ("phone_hashes", "cursor", "per_page")}
+        if self.phone_hashes:
             out["phone"] = "given"
         return out
 
@@ -89,9 +90,10 @@ def _choice(args: Mapping, name: str, allowed) -> str | None:
 def parse_search(args: Mapping, default_region: str, max_per_page: int) -> CallSearch:
     """Filters from query parameters; each bad one is refused by name."""
     phone = args.get("phone")
-    phone_hash = None
+    phone_hashes = None
     if phone not in (None, ""):
-        phone_hash = get_cipher().lookup_hash(parse_phone(phone, default_region, field="phone").e164)
+        phone_hashes = tuple(get_cipher().lookup_hashes(
+            parse_phone(phone, default_region, field="phone").e164))
     proxy = args.get("proxy_number")
     if proxy not in (None, ""):
         proxy = parse_phone(proxy, default_region, field="proxy_number").e164
@@ -106,7 +108,7 @@ def parse_search(args: Mapping, default_region: str, max_per_page: int) -> CallS
         if value is not None and len(value) > MAX_FILTER_TEXT:
             raise InvalidInput("invalid.filter_too_long", field=name, name=name, limit=MAX_FILTER_TEXT)
     return CallSearch(
-        merchant_id=_int(args, "merchant_id"), phone_hash=phone_hash, proxy_number=proxy or None,
+        merchant_id=_int(args, "merchant_id"), phone_hashes=phone_hashes, proxy_number=proxy or None,
         call_sid=text["call_sid"], order_ref=text["order_ref"], kind=_choice(args, "kind", KINDS),
         status=_choice(args, "status", tuple(STATUS_RANK)), since=since, until=until,
         has_complaint=None if complaint in (None, "") else complaint in ("true", "1"),
@@ -148,15 +150,15 @@ def search(criteria: CallSearch, *, only_merchant_id: int | None = None):
     merchant_id = only_merchant_id if only_merchant_id is not None else criteria.merchant_id
     if only_merchant_id is not None and criteria.merchant_id not in (None, only_merchant_id):
         return [], None  # a merchant asking for another store's calls sees none
-    if only_merchant_id is not None and criteria.phone_hash:
+    if only_merchant_id is not None and criteria.phone_hashes:
         # An exact match on the real number would let a store try the three hidden digits of a
         # masked shopper number one by one until a call matched: only audited staff may.
         raise Forbidden("forbidden.phone_filter", field="phone")
     if merchant_id is not None:
         query = query.where(CallRecord.merchant_id == merchant_id)
-    if criteria.phone_hash:
-        query = query.where(or_(CallRecord.from_hash == criteria.phone_hash,
-                                CallRecord.to_hash == criteria.phone_hash))
+    if criteria.phone_hashes:
+        query = query.where(or_(CallRecord.from_hash.in_(criteria.phone_hashes),
+                                CallRecord.to_hash.in_(criteria.phone_hashes)))
     for column, value in ((CallRecord.proxy_number, criteria.proxy_number),
                           (CallRecord.call_sid, criteria.call_sid), (CallRecord.kind, criteria.kind),
                           (CallRecord.status, criteria.status)):

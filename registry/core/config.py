@@ -73,11 +73,14 @@ INT_TUNABLES: dict[str, int] = {
     "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
     "WEBHOOK_BATCH": 100,
     "WEBHOOK_CONCURRENCY": 16,
+    # A once-per-period job's lease (registry/core/periodic.py): renewed while the job runs, so a
+    # scheduler killed mid-job hands its period to another this long after it died.
+    "JOB_LEASE_SECONDS": 120,
 }
 # Lowest values a tunable may take (below them the promise made to clients would not hold).
 INT_MINIMUMS: dict[str, int] = {"IDEMPOTENCY_KEY_TTL_HOURS": 24, "IDEMPOTENCY_LEASE_SECONDS": 1,
                                 "INTEGRATION_CALLS_RETENTION_DAYS": 1, "RECORDING_LINK_TTL_SECONDS": 1,
-                                "RECORDINGS_S3_URL_SECONDS": 1}
+                                "RECORDINGS_S3_URL_SECONDS": 1, "JOB_LEASE_SECONDS": 1}
 STR_TUNABLES: dict[str, str] = {
     "SHOPPER_CALL_HOURS": "08:00-21:00",
     "DEFAULT_REGION": "CN",
@@ -176,7 +179,9 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
             if production:
                 raise ConfigError(f"{name} must be set in production")
             value = _read_or_create_secret(instance, name.lower())
-        if production and len(value) < 32:
+        # DATA_KEY may list several keys, newest first (a key rotation): each must be long enough.
+        parts = [part.strip() for part in value.split(",")] if name == "DATA_KEY" else [value]
+        if production and min(len(part) for part in parts) < 32:
             raise ConfigError(f"{name} must be at least 32 characters in production")
         config[name] = value
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from phonenumbers import PhoneNumberType
@@ -188,21 +188,40 @@ def mask(e164: str) -> str:
     return f"+{parsed.country_code} {national[:keep_head]}{'*' * hidden}{national[-keep_tail:]}"
 
 
+def data_keys(data_key: str) -> list[str]:
+    """The keys `DATA_KEY` lists, newest first: one key, or several comma-separated during a
+    rotation (docs/several-hosts.md)."""
+    keys = [key.strip() for key in data_key.split(",") if key.strip()]
+    if not keys:
+        raise ValueError("DATA_KEY lists no key")
+    return keys
+
+
 class PhoneCipher:
     """Encrypts numbers and computes their keyed lookup hash.
 
-    Both keys are derived from the one configured `DATA_KEY` with HKDF and
-    distinct labels, so the encryption key never doubles as the HMAC key.
+    Both keys are derived from each key `DATA_KEY` lists with HKDF and distinct labels, so the
+    encryption key never doubles as the HMAC key. With several keys (newest first, during a
+    rotation) numbers are encrypted and hashed with the newest, decrypted with whichever key
+    opens them (MultiFernet), and searched by the hash under every key (`lookup_hashes`).
     """
 
     def __init__(self, data_key: str):
-        secret = data_key.encode()
-        self._fernet = Fernet(base64.urlsafe_b64encode(self._derive(secret, b"phone-encryption")))
-        self._mac_key = self._derive(secret, b"phone-lookup-hmac")
+        secrets_ = [key.encode() for key in data_keys(data_key)]
+        self._fernets = [Fernet(base64.urlsafe_b64encode(self._derive(secret, b"phone-encryption")))
+                         for secret in secrets_]
+        self._fernet = MultiFernet(self._fernets)
+        self._mac_keys = [self._derive(secret, b"phone-lookup-hmac") for secret in secrets_]
+        self._mac_key = self._mac_keys[0]
 
     @staticmethod
     def _derive(secret: bytes, label: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
+
+    @property
+    def rotating(self) -> bool:
+        """Whether `DATA_KEY` lists older keys besides the newest."""
+        return len(self._mac_keys) > 1
 
     def encrypt(self, e164: str) -> str:
         return self._fernet.encrypt(e164.encode()).decode()
@@ -213,9 +232,29 @@ class PhoneCipher:
         except InvalidToken:
             raise ValueError("a stored phone number cannot be decrypted with DATA_KEY") from None
 
+    def is_current(self, token: str) -> bool:
+        """Whether `token` is encrypted with the newest key (nothing for `keys rotate` to do)."""
+        try:
+            self._fernets[0].decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
     def lookup_hash(self, e164: str) -> str:
-        """Keyed hash of an E.164 number, for equality search and uniqueness."""
+        """Keyed hash of an E.164 number under the newest key, for equality search and
+        uniqueness (what is stored)."""
         return hmac.new(self._mac_key, e164.encode(), hashlib.sha256).hexdigest()
+
+    def lookup_hashes(self, e164: str) -> list[str]:
+        """The number's hash under every key, newest first: what a search looks for, so rows
+        stored before a rotation reached them are found too."""
+        return [hmac.new(key, e164.encode(), hashlib.sha256).hexdigest() for key in self._mac_keys]
+
+    def matches(self, column, e164: str):
+        """A condition: `column` holds the number's hash under any key (`=` with one key)."""
+        if not self.rotating:
+            return column == self.lookup_hash(e164)
+        return column.in_(self.lookup_hashes(e164))
 
 
 def get_cipher() -> PhoneCipher:
@@ -234,6 +273,10 @@ class EncryptedPhone(TypeDecorator):
 
     impl = Text
     cache_ok = True
+
+    def key_rotation(self) -> PhoneCipher:
+        """The cipher `keys rotate` re-encrypts this column's values with (`core.keys`)."""
+        return get_cipher()
 
     def process_bind_param(self, value, dialect):
         return None if value is None else get_cipher().encrypt(value)

@@ -69,7 +69,7 @@ def idempotent(view):
             return view(*args, **kwargs)
         key = keys.check_key(value)
         config = current_app.config
-        print_ = keys.fingerprint(request.method, request.path, request.query_string,
+        print_ = keys.fingerprints(request.method, request.path, request.query_string,
                                   request.get_data(cache=True))
         outcome = keys.claim(client.id, key, request.method, request.path, print_,
                              ttl_hours=config["IDEMPOTENCY_KEY_TTL_HOURS"],

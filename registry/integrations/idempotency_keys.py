@@ -82,8 +82,14 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
 
     Keyed (`DATA_KEY`, as phone numbers' lookup hashes are): a body holds a shopper's number.
     """
+    return fingerprints(method, path, query, body)[0]
+
+
+def fingerprints(method: str, path: str, query: bytes, body: bytes) -> tuple[str, ...]:
+    """The fingerprint under every key `DATA_KEY` lists, newest first: during a key rotation a
+    retry of a request held under an older key is still "the same"."""
     target = f"{method.upper()} {path}?{query.decode('latin-1')}"
-    return get_cipher().lookup_hash(f"{target}\n{hashlib.sha256(body).hexdigest()}")
+    return tuple(get_cipher().lookup_hashes(f"{target}\n{hashlib.sha256(body).hexdigest()}"))
 
 
 def cutoff(ttl_hours: int, now: datetime) -> datetime:
@@ -91,8 +97,8 @@ def cutoff(ttl_hours: int, now: datetime) -> datetime:
     return now - timedelta(hours=max(ttl_hours, MIN_TTL_HOURS))
 
 
-def claim(client_id: int, key: str, method: str, path: str, print_: str, *, ttl_hours: int,
-          lease_seconds: int, now: datetime | None = None) -> Held | Answered:
+def claim(client_id: int, key: str, method: str, path: str, print_: str | tuple[str, ...], *,
+          ttl_hours: int, lease_seconds: int, now: datetime | None = None) -> Held | Answered:
     """Hold `key` for this request, or say what the request it names answered.
 
     Refuses with 422 (`idempotency.key_reused`) when the key named another request, and 409
@@ -100,6 +106,8 @@ def claim(client_id: int, key: str, method: str, path: str, print_: str, *, ttl_
     the work runs, so that a concurrent request sees it.
     """
     now = now or utcnow()
+    prints = (print_,) if isinstance(print_, str) else print_
+    print_ = prints[0]
     lease = secrets.token_hex(16)
     for _attempt in range(3):
         db.session.execute(insert_ignore(_TABLE, flavour(), ["client_id", "key"]).values(
@@ -118,7 +126,7 @@ def claim(client_id: int, key: str, method: str, path: str, print_: str, *, ttl_
             db.session.execute(delete(_TABLE).where(_TABLE.c.id == row.id,
                                                     _TABLE.c.created_at == row.created_at))
             continue
-        if row.fingerprint != print_:
+        if row.fingerprint not in prints:
             raise InvalidInput("idempotency.key_reused", field=HEADER)
         if row.status is not None:
             return Answered(row.status, _opened(row.body))

@@ -87,6 +87,6 @@ class IdempotencyKey(db.Model):
     status: Mapped[int | None]
     # The answer's JSON, encrypted with `DATA_KEY` as phone numbers are: it may hold what only its
     # client may see (a number in full, a set-password link). Null: no body (a 204).
-    body: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text, info={"encrypted": "phone_cipher"})
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -110,10 +110,13 @@ class _Route:
 
 
 def _decide(to: str | None, caller: str | None, extension: str | None, now: datetime) -> _Route:
-    # No caller ID: a hash no party has, so the proxy number is still found.
-    caller_hash = get_cipher().lookup_hash(caller) if caller else ""
-    row = db.session.connection().execute(_route_query(extension is not None), {
-        "to": to or "", "caller": caller_hash, "now": now, "extension": extension}).first()
+    # No caller ID: a hash no party has, so the proxy number is still found. During a rotation
+    # of DATA_KEY a binding stored before `keys rotate` reached it has the caller's older hash.
+    for caller_hash in get_cipher().lookup_hashes(caller) if caller else [""]:
+        row = db.session.connection().execute(_route_query(extension is not None), {
+            "to": to or "", "caller": caller_hash, "now": now, "extension": extension}).first()
+        if row is None or row.binding_id is not None:
+            break
     if row is None:
         return _Route(Decision("refuse", reason="not a proxy number"))
     proxy = {"proxy_id": row.id, "proxy_e164": row.e164, "proxy_country": row.country}

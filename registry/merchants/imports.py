@@ -264,8 +264,8 @@ def _update(context: _Context, merchant: Merchant, clean: _Clean) -> bool:
         changed = True
     if clean.number is not None:
         e164 = parse_phone(clean.number, context.default_region, field="number").e164
-        number_hash = get_cipher().lookup_hash(e164)
-        held = next((n for n in merchant.numbers if n.number_hash == number_hash), None)
+        hashes = set(get_cipher().lookup_hashes(e164))
+        held = next((n for n in merchant.numbers if n.number_hash in hashes), None)
         if held is None:
             operations.add_number(merchant, clean.number, label=clean.label,
                                   default_region=context.default_region)

@@ -128,7 +128,8 @@ def add_number(merchant: Merchant, raw_number: object, region: object = None,
     phone = parse_phone(raw_number, region or default_region, field="number")
     number_hash = get_cipher().lookup_hash(phone.e164)
     existing = db.session.scalar(select(MerchantNumber).where(
-        MerchantNumber.merchant_id == merchant.id, MerchantNumber.number_hash == number_hash))
+        MerchantNumber.merchant_id == merchant.id,
+        get_cipher().matches(MerchantNumber.number_hash, phone.e164)))
     if existing is not None:
         raise Conflict("duplicate_number", field="number", id=existing.id)
     if len(merchant.numbers) >= MAX_NUMBERS_PER_MERCHANT:
@@ -196,7 +197,7 @@ def confirm_verification(gateway: TelephonyGateway, number: MerchantNumber, code
     now = utcnow()
     # Another store's verified claim on this number lapses first, so the
     # one-verified-claim index holds at every flush.
-    _lapse((MerchantNumber.number_hash == number.number_hash) & (MerchantNumber.id != number.id)
+    _lapse(get_cipher().matches(MerchantNumber.number_hash, number.e164) & (MerchantNumber.id != number.id)
            & (MerchantNumber.status == "verified"), LAPSED_CLAIMED)
     number.status, number.status_reason = "verified", None
     number.verified_at, number.reverify_at = now, now + timedelta(days=lapse_days)

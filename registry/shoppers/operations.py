@@ -49,7 +49,7 @@ def confirm_verification(gateway: TelephonyGateway, raw_phone: object, code: obj
     phone = parse_phone(raw_phone, default_region, field="phone")
     codes.check_code(gateway, _target(phone), code, requester, policy)
     number_hash = get_cipher().lookup_hash(phone.e164)
-    shopper = db.session.scalar(select(Shopper).where(Shopper.phone_hash == number_hash))
+    shopper = db.session.scalar(select(Shopper).where(get_cipher().matches(Shopper.phone_hash, phone.e164)))
     if shopper is None:
         shopper = Shopper(phone=phone.e164, phone_hash=number_hash, masked=phone.masked,
                           region=phone.region, timezone=display_zone(phone.e164))
@@ -88,7 +88,7 @@ def asserted_shopper(phone: PhoneNumber, client_id: int) -> Shopper:
     `client_id` (the marketplace proved the number; no code is sent here). An existing shopper
     is as it was: one who proved the number by code keeps that, and a blocked one stays blocked."""
     number_hash = get_cipher().lookup_hash(phone.e164)
-    query = select(Shopper).where(Shopper.phone_hash == number_hash)
+    query = select(Shopper).where(get_cipher().matches(Shopper.phone_hash, phone.e164))
     shopper = db.session.scalar(query)
     if shopper is None:
         # ON CONFLICT DO NOTHING: a concurrent request that created the same shopper first wins,
@@ -106,6 +106,5 @@ def asserted_shopper(phone: PhoneNumber, client_id: int) -> Shopper:
 
 def is_blocked_number(e164: str) -> bool:
     """Whether staff blocked the shopper with this number (an unknown number is not blocked)."""
-    number_hash = get_cipher().lookup_hash(e164)
     return db.session.scalar(select(Shopper.id).where(
-        Shopper.phone_hash == number_hash, Shopper.blocked_at.is_not(None))) is not None
+        get_cipher().matches(Shopper.phone_hash, e164), Shopper.blocked_at.is_not(None))) is not None

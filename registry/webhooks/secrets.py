@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
+
+from registry.core.phones import data_keys
 
 PREFIX = "whsec_"
 
@@ -24,9 +26,19 @@ class SecretCipher:
     """Fernet under an HKDF key of `DATA_KEY` with its own label (never the phones' key)."""
 
     def __init__(self, data_key: str):
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"webhook-signing-secret").derive(data_key.encode())
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+        # Every key DATA_KEY lists (newest first): encrypts with the newest, decrypts with any.
+        self._fernets = [Fernet(base64.urlsafe_b64encode(
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                 info=b"webhook-signing-secret").derive(key.encode())))
+            for key in data_keys(data_key)]
+        self._fernet = MultiFernet(self._fernets)
+
+    def is_current(self, token: str) -> bool:
+        try:
+            self._fernets[0].decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def encrypt(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -53,6 +65,10 @@ class EncryptedSecret(TypeDecorator):
 
     impl = Text
     cache_ok = True
+
+    def key_rotation(self) -> SecretCipher:
+        """The cipher `keys rotate` re-encrypts this column's values with (`core.keys`)."""
+        return _cipher()
 
     def process_bind_param(self, value, dialect):
         return None if value is None else _cipher().encrypt(value)

@@ -53,7 +53,7 @@ def test_old_call_records_lose_their_numbers_and_events_their_content(app, db, s
     store = make_merchant()
     old, recent = leg(db, store, days_old=731), leg(db, store, days_old=30)
     phone_hash = get_cipher().lookup_hash(SHOPPER)
-    assert len(search(CallSearch(phone_hash=phone_hash))[0]) == 2
+    assert len(search(CallSearch(phone_hashes=(phone_hash,)))[0]) == 2
 
     result = run_job(app, RETENTION)
     assert (result.records_erased, result.events_redacted) == (1, 2)
@@ -63,7 +63,7 @@ def test_old_call_records_lose_their_numbers_and_events_their_content(app, db, s
     assert (old.from_number, old.to_number, old.from_hash, old.to_hash, old.from_masked, old.to_masked) == \
         (None,) * 6
     assert recent.from_number == SHOPPER and recent.erased_at is None
-    assert [r.id for r in search(CallSearch(phone_hash=phone_hash))[0]] == [recent.id]
+    assert [r.id for r in search(CallSearch(phone_hashes=(phone_hash,)))[0]] == [recent.id]
 
     events = db.session.scalars(select(CallEvent).order_by(CallEvent.seq)).all()
     old_events = [e for e in events if e.call_sid == old.call_sid]
