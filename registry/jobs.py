@@ -77,6 +77,12 @@ def _seal_call_log(app: Flask) -> int:
     return seal_pending()
 
 
+def _checkpoint_call_log(app: Flask) -> str:
+    from registry.calllog.checkpoints import write_checkpoint
+
+    return write_checkpoint(app)
+
+
 def _verify_call_log(app: Flask) -> str:
     from registry.calllog.verification import verify_call_log
 

@@ -61,6 +61,7 @@ JOBS: tuple[Job, ...] = (
     Job("deliver-webhooks", 1, jobs._deliver_webhooks, outlasts_interval=True, once_per_period=False),
     Job("copy-recordings", 60, jobs._copy_recordings),
     Job("retention", DAY, jobs._apply_retention),
+    Job("checkpoint-call-log", 3600, jobs._checkpoint_call_log),
     Job("verify-call-log", DAY, jobs._verify_call_log),
     Job("forget-idempotency-keys", 3600, jobs._forget_idempotency_keys),
     Job("forget-integration-calls", DAY, jobs._forget_integration_calls),

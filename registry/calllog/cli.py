@@ -48,3 +48,44 @@ def copy_recordings_command() -> None:
     with unit_of_work():
         counts = copy_recordings(current_app)
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing to copy")
+
+
+checkpoint_cli = AppGroup("checkpoint", help="Signed checkpoints of the hash chain (docs/operations.md).")
+calllog_cli.add_command(checkpoint_cli)
+
+
+@checkpoint_cli.command("public-key")
+def public_key_command() -> None:
+    """Print the public key(s) checkpoints are verified with (PEM), the signing one first."""
+    from registry.calllog.checkpoints import signing_keys
+    from registry.core.signing_keys import key_id, public_pem
+
+    keys = signing_keys()
+    if not keys:
+        click.echo("no checkpoint key: CHECKPOINT_SIGNING_KEY is not set", err=True)
+        raise SystemExit(1)
+    for key in keys:
+        click.echo(f"# key id {key_id(key.public_key())}")
+        click.echo(public_pem(key.public_key()), nl=False)
+
+
+@checkpoint_cli.command("export")
+def export_command() -> None:
+    """Print every checkpoint as a JSON line: id, created_at, events, head_hash, key_id, signature."""
+    import json
+
+    from registry.calllog.checkpoints import export_lines
+
+    for line in export_lines():
+        click.echo(json.dumps(line, sort_keys=True))
+
+
+@checkpoint_cli.command("write")
+def write_command() -> None:
+    """Sign a checkpoint of the sealed chain now (what the hourly job does)."""
+    from registry.calllog.chain import seal_pending
+    from registry.calllog.checkpoints import write_checkpoint
+
+    with unit_of_work():
+        seal_pending()
+        click.echo(write_checkpoint(current_app._get_current_object()))

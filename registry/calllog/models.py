@@ -149,3 +149,17 @@ class ChainVerification(db.Model):
     broken_at: Mapped[int | None] = mapped_column()  # the seq of the first broken link
     reason: Mapped[str | None] = mapped_column(String(200))
     seconds: Mapped[float] = mapped_column(Float)
+
+
+class ChainCheckpoint(db.Model):
+    """A signed statement that the sealed chain had `events` events, the last with hash `head_hash`
+    (calllog/checkpoints.py): what lets `calllog verify` see rows cut from the tail."""
+
+    __tablename__ = "call_log_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    events: Mapped[int] = mapped_column()  # the count of sealed events, so the head's seq
+    head_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(88))  # base64 of the 64-byte Ed25519 signature

@@ -173,10 +173,14 @@ def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = N
     and how many events wait to be sealed.
 
     With no `events`, the whole stored chain is read in one consistent
-    snapshot (see `scan`), in `workers` processes on PostgreSQL.
+    snapshot (see `scan`), in `workers` processes on PostgreSQL, and checked
+    against every signed checkpoint (`checkpoints.check`): a cut tail shows.
     """
     if events is None and head is None:
-        return scan(workers=workers)
+        from registry.calllog import checkpoints
+
+        up_to = checkpoints.latest_id()  # before the scan: see `checkpoints.latest_id`
+        return checkpoints.check(scan(workers=workers), up_to)
     if events is None:
         events = db.session.scalars(
             select(CallEvent).where(CallEvent.seq.is_not(None)).order_by(CallEvent.seq)

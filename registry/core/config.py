@@ -159,6 +159,22 @@ def _operations(config: dict, env: Mapping[str, str], production: bool) -> None:
                               "(redis://host:6379), not memory://")
 
 
+def _checkpoint_key(config: dict, env: Mapping[str, str]) -> None:
+    """The call log's checkpoint signing key(s), refused at start-up if unreadable. Unset, development
+    generates one in the instance folder when first used (calllog/checkpoints.py); production
+    then writes no checkpoints (docs/configuration.md)."""
+    from registry.core.signing_keys import parse_private_keys
+
+    value = env.get("CHECKPOINT_SIGNING_KEY", "").strip()
+    if value:
+        try:
+            parse_private_keys(value)
+        except ValueError as exc:
+            raise ConfigError(f"CHECKPOINT_SIGNING_KEY must be Ed25519 private keys (base64 of the raw "
+                              f"32 bytes, or PEM), comma-separated: {exc}") from None
+    config["CHECKPOINT_SIGNING_KEY"] = value
+
+
 def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict:
     """Build the app configuration from `environ` (default: `os.environ`)."""
     env = os.environ if environ is None else environ
@@ -184,6 +200,8 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
         if production and min(len(part) for part in parts) < 32:
             raise ConfigError(f"{name} must be at least 32 characters in production")
         config[name] = value
+
+    _checkpoint_key(config, env)
 
     config["TWILIO_ACCOUNT_SID"] = env.get("TWILIO_ACCOUNT_SID", SIMULATOR_ACCOUNT_SID)
     config["TWILIO_AUTH_TOKEN"] = env.get("TWILIO_AUTH_TOKEN", SIMULATOR_AUTH_TOKEN)

@@ -1,0 +1,143 @@
+"""Signed checkpoints of the call log's hash chain: what makes a cut tail visible.
+
+The chain alone cannot show rows removed from its end if the head row is
+rewound with them. So the scheduler's `checkpoint-call-log` job signs, with an
+Ed25519 key (`CHECKPOINT_SIGNING_KEY`), the sealed chain's length and the hash of
+its last event; `calllog verify` checks every checkpoint against the chain, and
+`calllog checkpoint export` hands them to an outsider, who checks them with the
+public key (`calllog checkpoint public-key`) and keeps them away from us.
+
+The signed bytes (docs/operations.md), all ASCII:
+`registry call-log checkpoint v1\n<events>\n<head_hash>\n<created_at>`, with
+`created_at` in the UTC ISO form of the export (`2026-12-07T00:30:00.123456+00:00`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from registry.calllog.chain import ChainReport
+from registry.calllog.models import CallEvent, ChainCheckpoint, ChainHead
+from registry.core.extensions import db
+from registry.core.signing_keys import key_id, new_private_key_text, parse_private_keys
+from registry.core.timeutil import as_utc, utcnow
+
+KEY_FILE = "checkpoint_signing_key"
+
+
+def message(events: int, head_hash: str, created_at: str) -> bytes:
+    """The bytes a checkpoint's signature covers."""
+    return f"registry call-log checkpoint v1\n{events}\n{head_hash}\n{created_at}".encode("ascii")
+
+
+def stamp(moment) -> str:
+    return as_utc(moment).isoformat(timespec="microseconds")
+
+
+def signing_keys(app: Flask | None = None) -> list[Ed25519PrivateKey]:
+    """The configured keys, the signing one first; in development and testing, unset means a key
+    generated once into the instance folder; in production, unset means none (no checkpoints)."""
+    app = app or current_app
+    value = app.config.get("CHECKPOINT_SIGNING_KEY", "")
+    if not value and app.config.get("REGISTRY_ENV") != "production":
+        path = Path(app.instance_path) / KEY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(new_private_key_text())
+        value = path.read_text().strip()
+    return parse_private_keys(value) if value else []
+
+
+def write_checkpoint(app: Flask | None = None) -> str:
+    """Sign the sealed chain's head unless nothing changed since the last checkpoint (flushed;
+    the caller commits); what was done, in a line for the log."""
+    keys = signing_keys(app)
+    if not keys:
+        return "off (CHECKPOINT_SIGNING_KEY is not set)"
+    head = db.session.get(ChainHead, 1)
+    if head is None or head.seq == 0:
+        return "nothing sealed yet"
+    last = db.session.scalars(select(ChainCheckpoint).order_by(ChainCheckpoint.events.desc(),
+                                                               ChainCheckpoint.id.desc()).limit(1)).first()
+    if last is not None and last.events == head.seq and last.head_hash == head.hash:
+        return f"unchanged since checkpoint {last.id} ({last.events} events)"
+    stored = db.session.scalar(select(CallEvent.hash).where(CallEvent.seq == head.seq))
+    if stored != head.hash or (last is not None and last.events > head.seq):
+        # Signing now would vouch for a chain that already fails: leave it to `calllog verify`.
+        current_app.logger.error("call log checkpoint NOT signed: the chain's head (%s events) does not "
+                                 "match its events or its last checkpoint", head.seq)
+        return f"NOT signed: the head ({head.seq} events) disagrees with the chain; run calllog verify"
+    created_at = utcnow()
+    signature = keys[0].sign(message(head.seq, head.hash, stamp(created_at)))
+    checkpoint = ChainCheckpoint(created_at=created_at, events=head.seq, head_hash=head.hash,
+                                 key_id=key_id(keys[0].public_key()),
+                                 signature=base64.b64encode(signature).decode())
+    db.session.add(checkpoint)
+    db.session.flush()
+    return f"checkpoint {checkpoint.id}: {checkpoint.events} events"
+
+
+def latest_id() -> int:
+    """The newest checkpoint's id (0: none), read BEFORE the chain is scanned: every checkpoint
+    committed by then vouches only for events the scan's snapshot holds."""
+    return db.session.scalar(select(func.max(ChainCheckpoint.id))) or 0
+
+
+def export_lines() -> list[dict]:
+    """Every checkpoint as the outsider's JSON line (`calllog checkpoint export`)."""
+    rows = db.session.scalars(select(ChainCheckpoint).order_by(ChainCheckpoint.id))
+    return [{"id": c.id, "created_at": stamp(c.created_at), "events": c.events, "head_hash": c.head_hash,
+             "key_id": c.key_id, "signature": c.signature} for c in rows]
+
+
+def _signature_ok(checkpoint: ChainCheckpoint, public) -> bool:
+    try:
+        signature = base64.b64decode(checkpoint.signature, validate=True)
+        signed = message(checkpoint.events, checkpoint.head_hash, stamp(checkpoint.created_at))
+        public.verify(signature, signed)
+    except (InvalidSignature, binascii.Error, ValueError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def check(report: ChainReport, up_to_id: int) -> ChainReport:
+    """`report` (an intact walk of the chain) checked against every checkpoint up to `up_to_id`:
+    each must carry a valid signature of a known key, and the chain must still have the event it
+    counted, with the hash it signed. The first failure, by position in the chain, is reported."""
+    if not report.ok or up_to_id == 0:
+        return report
+    public = {key_id(k.public_key()): k.public_key() for k in signing_keys()}
+    rows = db.session.execute(
+        select(ChainCheckpoint, CallEvent.hash).outerjoin(CallEvent, CallEvent.seq == ChainCheckpoint.events)
+        .where(ChainCheckpoint.id <= up_to_id).order_by(ChainCheckpoint.events, ChainCheckpoint.id))
+    for checkpoint, stored_hash in rows:
+        where = f"checkpoint {checkpoint.id}"
+        key = public.get(checkpoint.key_id)
+        if key is None:
+            reason = f"{where} was signed by an unknown key {checkpoint.key_id[:16]}"
+        elif not _signature_ok(checkpoint, key):
+            reason = f"{where} has an invalid signature"
+        elif checkpoint.events > report.events:
+            return replace(report, broken_at=report.events + 1,
+                           reason=f"events after {report.events} were removed ({where} counted "
+                                  f"{checkpoint.events})")
+        elif stored_hash != checkpoint.head_hash:
+            reason = f"event {checkpoint.events} differs from {where}: the chain was rewritten"
+        else:
+            continue
+        return replace(report, broken_at=max(1, min(checkpoint.events, report.events + 1)), reason=reason)
+    return report
