@@ -10,9 +10,12 @@ instance and one scheduler are killed with SIGKILL midway, and then:
 - each once-per-period job ran once per period (one `job_runs` row per job and period; the daily
   jobs one row each).
 
+- a recording copied into S3 (moto) by a scheduler is served alike through web A and web B
+  (the signed link's 302 to the bucket, followed).
+
 Not shown here: the webhooks of the simulator all go to web A (PUBLIC_BASE_URL; no load balancer
-stands in front), so web B is the instance killed; recordings served from either instance are
-not checked (calls are not recorded).
+stands in front), so web B is the instance killed; the kills fall between dispatch passes' claims
+(a claim's lease is 120 s; killed claims are tests/callbacks/test_crash_safety.py's).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import boto3 as S3
 import pytest
 import sqlalchemy as sa
 
@@ -199,6 +203,16 @@ def seed(app, simulator, stores: int):
         return [(m.id, m.numbers[0].e164) for m in merchants], key
 
 
+def recording_sid(app, record_id: int) -> str:
+    from registry.calllog.models import CallRecord
+    from registry.core.extensions import db
+
+    with app.app_context():
+        sid = db.session.get(CallRecord, record_id).recording_sid
+        db.session.remove()
+    return sid
+
+
 def verified_shopper(simulator, base: str, phone: str) -> str:
     status, body = call("POST", f"{base}/api/v1/shopper/verification", {"phone": phone})
     assert status == 202, body
@@ -219,19 +233,21 @@ def ask_callback(simulator, base: str, n: int, merchant_id: int) -> int:
 def test_two_web_instances_and_two_schedulers_lose_nothing_and_share_limits(
         fresh_database, redis_url, bucket, s3_server, simulator, tmp_path):
     from registry.callbacks.models import CallbackAttempt
+    from registry.calllog.links import make_link
+    from registry.calllog.models import CallRecord
     from registry.core.extensions import db
     from registry.core.periodic import JobRun
 
     port_a, port_b = free_port(), free_port()
     base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "REGISTRY_ENV": "development",
-           "DATABASE_URL": fresh_database, "SECRET_KEY": "s" * 40, "DATA_KEY": TEST_DATA_KEY,
+           "DATABASE_URL": fresh_database, "SECRET_KEY": "test-secret-key", "DATA_KEY": TEST_DATA_KEY,
            "TWILIO_API_URL": simulator.url, "PUBLIC_BASE_URL": base_a,
            "RATELIMIT_STORAGE_URI": redis_url, "AUTH_RATE_LIMIT": "3 per minute",
            "RECORDINGS_STORAGE": bucket, "RECORDINGS_S3_ENDPOINT_URL": s3_server,
            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "SHOPPER_CALL_HOURS": "00:00-24:00", "OUTBOUND_CPS": "0",
-           "RECORD_CALLS": "false", "JOB_LEASE_SECONDS": "10", "VERIFY_SENDS_PER_IP_HOUR": "1000",
+           "JOB_LEASE_SECONDS": "10", "VERIFY_SENDS_PER_IP_HOUR": "1000",
            "LOG_LEVEL": "WARNING"}
     migrated = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=300)
@@ -240,6 +256,9 @@ def test_two_web_instances_and_two_schedulers_lose_nothing_and_share_limits(
     simulator.state.reset()
     previous_scale, simulator.state.time_scale = simulator.state.time_scale, 0.01
     stores, key = seed(app, simulator, stores=8)
+    for n, (_, number) in enumerate(stores):  # each store answers and puts the shopper through
+        simulator.state.script(number, answer_after=1, hangup_after=30, digits="1")
+        simulator.state.script(f"+86137001{n:05d}", answer_after=1, hangup_after=10)
 
     hosts = Hosts(tmp_path, env)
     try:
@@ -276,6 +295,23 @@ def test_two_web_instances_and_two_schedulers_lose_nothing_and_share_limits(
             return Counter(rows)
 
         wait_for(lambda: set(requests) <= set(attempts()), 120, "the first callbacks placed")
+
+        # Recordings: copied into the bucket by whichever scheduler's copy job ran (once a
+        # minute), then served through a signed link by either instance alike.
+        def stored() -> int | None:
+            with app.app_context():
+                found = db.session.scalar(sa.select(CallRecord.id).where(
+                    CallRecord.recording_status == "stored").limit(1))
+                db.session.remove()
+            return found
+
+        record_id = wait_for(stored, 150, "a recording copied into the bucket", every=2)
+        with app.app_context():
+            path = make_link(record_id).url.removeprefix(base_a)
+        audio = [urllib.request.urlopen(base + path, timeout=30).read() for base in bases]  # noqa: S310
+        assert audio[0] and audio[0] == audio[1]
+        assert audio[0] == S3.client("s3", endpoint_url=s3_server, region_name="us-east-1").get_object(
+            Bucket=bucket[5:].split("/")[0], Key=f"calls/{recording_sid(app, record_id)}.wav")["Body"].read()
         # Midway: web B and scheduler 1 die (SIGKILL, with their workers).
         hosts.kill("web-b")
         hosts.kill("scheduler-1")
