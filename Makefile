@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench bindings $(BENCH_ARGS)
 	$(BIN)/python -m bench webhooks $(BENCH_ARGS)
 	$(BIN)/python -m bench imports $(BENCH_ARGS)
+	$(BIN)/python -m bench multihost $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,8 +2,8 @@
 
 Without a scenario name (or with `masked-numbers`) it runs the masked-number
 benchmark (routing, allocation, pool); `dispatch`, `calllog`, `bindings`,
-`webhooks`, `imports` and `simulator-validation` run the others. `python -m bench SCENARIO --help`
-lists a scenario's arguments.
+`webhooks`, `imports`, `multihost` and `simulator-validation` run the others.
+`python -m bench SCENARIO --help` lists a scenario's arguments.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ SCENARIOS = {
     "imports": "bench.scenarios.imports",
     "simulator-validation": "bench.scenarios.simulator_validation",
     "webhooks": "bench.scenarios.webhooks",
+    "multihost": "bench.scenarios.multihost",
 }
 
 

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from bench.harness.processes import context as process_context
@@ -45,6 +45,9 @@ class LoadSpec:
     prepare: Callable[[LoadSpec, int, int, str], list[bytes]] | None = None
     statuses: tuple[bytes, ...] = (b"200",)
     context: dict = field(default_factory=dict, hash=False)
+    # Several servers side by side (bench multihost): the client threads take these ports in
+    # turn, each thread one server (as a round-robin load balancer would share connections).
+    ports: tuple[int, ...] = ()
 
 
 @dataclass
@@ -110,7 +113,9 @@ def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, read
     """One client process: prepares its requests, then runs `threads` closed loops."""
     per_thread = max(1, spec.max_requests // (spec.processes * threads))
     prepare = spec.prepare or _prepare
-    batches = [prepare(spec, worker * threads + t, per_thread, run_id) for t in range(threads)]
+    ports = spec.ports or (spec.port,)
+    specs = [replace(spec, port=ports[(worker * threads + t) % len(ports)]) for t in range(threads)]
+    batches = [(s.port, prepare(s, worker * threads + t, per_thread, run_id)) for t, s in enumerate(specs)]
     ready.put(worker)
     while start_at.value == 0.0:
         time.sleep(0.005)
@@ -123,13 +128,13 @@ def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, read
     exhausted = []
     lock = threading.Lock()
 
-    def loop(batch: list[bytes]) -> None:
+    def loop(port: int, batch: list[bytes]) -> None:
         mine, wrong = [], []
         for payload in batch:
             sent = time.monotonic()
             if sent >= window_end:
                 break
-            problem = _request(spec.port, payload, spec.expect, spec.statuses)
+            problem = _request(port, payload, spec.expect, spec.statuses)
             done = time.monotonic()
             if problem is not None:
                 wrong.append(problem)
@@ -141,7 +146,7 @@ def _client_process(spec: LoadSpec, worker: int, threads: int, run_id: str, read
             latencies.extend(mine)
             errors.extend(wrong)
 
-    pool = [threading.Thread(target=loop, args=(batch,)) for batch in batches]
+    pool = [threading.Thread(target=loop, args=batch) for batch in batches]
     for thread in pool:
         thread.start()
     for thread in pool:
