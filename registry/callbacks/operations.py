@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from registry.callbacks import events, windows
 from registry.callbacks.models import OPEN_STATUSES, CallbackRequest
-from registry.core import messages
+from registry.core import dialects, messages
 from registry.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
@@ -177,7 +177,7 @@ def request_callback(shopper: Shopper, merchant_id: int, when: object, order_ref
                               note=note, asap=asap, window_start=start, window_end=end, due_at=due,
                               status="scheduled", client_id=client_id)
     try:
-        with db.session.begin_nested():
+        with dialects.savepoint():
             db.session.add(request)
     except IntegrityError:  # a concurrent request for the same pair won the race
         _check_caps(shopper, merchant, policy, now)

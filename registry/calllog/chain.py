@@ -51,7 +51,7 @@ def _lock_head() -> ChainHead:
     head = db.session.scalars(query).first()
     if head is None:
         try:
-            with db.session.begin_nested():
+            with dialects.savepoint():
                 db.session.add(ChainHead(id=1, seq=0, hash=GENESIS))
         except IntegrityError:
             pass

@@ -16,7 +16,7 @@ operations ask this module instead of looking at `dialect.name` themselves:
   SQLite has no row locks (a writer holds the whole database), so the
   select is left as it is;
 - `utc_date(column, bind)`, `json_bind_processor(dialect, dumps)`,
-  `use_autocommit(session)`.
+  `use_autocommit(session)`, `savepoint(session)` (every savepoint of the product).
 
 `bind` is anything that knows its dialect: a session (the default,
 `db.session`), a connection, an engine, or the dialect itself.
@@ -25,6 +25,7 @@ operations ask this module instead of looking at `dialect.name` themselves:
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -118,3 +119,17 @@ def begin_for_savepoints(session=None) -> None:
     driver = session.connection().connection.driver_connection
     if not driver.in_transaction:
         driver.execute("BEGIN")
+
+
+@contextmanager
+def savepoint(session=None):
+    """`session.begin_nested()` that nests in the session's transaction on SQLite too
+    (`begin_for_savepoints`): a refusal rolls back only what the block did, and what it did
+    stays part of the transaction, committed or rolled back with the rest.
+
+    Every savepoint of the product goes through here: a bare `begin_nested()` taken on SQLite
+    before any write would commit its block on its own when released."""
+    session = session if session is not None else db.session
+    begin_for_savepoints(session)
+    with session.begin_nested() as nested:
+        yield nested
