@@ -128,3 +128,10 @@ def make_client(name: str = "Shop A", scopes=("bindings", "callbacks"), **fields
     client, key = create_client(name, scopes, **fields)
     db.session.commit()
     return client, key
+
+
+def sign_in_as(client, role: str):
+    """A new user of `role`, signed in on the test `client` through the login form."""
+    user = make_user(role)
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    return user

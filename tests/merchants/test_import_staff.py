@@ -11,18 +11,12 @@ import sqlalchemy as sa
 
 from registry.audit.models import StaffAudit
 from registry.merchants.models import Merchant
-from tests.factories import PASSWORD, make_client, make_user
+from tests.factories import make_client, sign_in_as
 
 PAGE = "/staff/imports/"
 CSV = ("external_id,name,timezone,business_hours,owner_email,number,label\n"
        "shop-1,Tea House,,mon-fri 09:00-18:00,a@example.com,+8613800138000,Desk\n"
        "shop-2,Bad,Mars/Base,,b@example.com,,\n")
-
-
-def sign_in(client, role: str):
-    user = make_user(role)
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-    return user
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ def hidden(page: str, name: str) -> str:
 
 
 def test_preview_then_apply(client, db, shop):
-    admin = sign_in(client, "admin")
+    admin = sign_in_as(client, "admin")
     form = client.get(PAGE)
     assert form.status_code == 200 and "Shop A" in form.text and 'enctype="multipart/form-data"' in form.text
     preview = upload(client, shop)
@@ -60,7 +54,7 @@ def test_preview_then_apply(client, db, shop):
 
 
 def test_the_page_speaks_chinese(client, db, shop):
-    sign_in(client, "admin")
+    sign_in_as(client, "admin")
     page = upload(client, shop, CSV)
     client.get("/lang/zh")
     page = client.get(PAGE)
@@ -76,13 +70,13 @@ HEAD = b"external_id,name,timezone,business_hours,owner_email,number,label\n"
     (HEAD + b"x,a\x00,,,a@example.com,,\n", "NUL"),
 ])
 def test_a_damaged_file_is_refused_on_the_page(client, db, shop, body, says):
-    sign_in(client, "admin")
+    sign_in_as(client, "admin")
     page = upload(client, shop, body)
     assert page.status_code == 422 and says in page.text
 
 
 def test_a_tampered_apply_form_is_refused(client, db, shop):
-    sign_in(client, "admin")
+    sign_in_as(client, "admin")
     page = client.post(PAGE + "apply", data={"client_id": str(shop.id), "packed": "not base64!"})
     assert page.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 0
@@ -90,7 +84,7 @@ def test_a_tampered_apply_form_is_refused(client, db, shop):
 
 @pytest.mark.parametrize("role", ["staff", "merchant"])
 def test_only_admins(client, db, shop, role):
-    sign_in(client, role)
+    sign_in_as(client, role)
     assert client.get(PAGE).status_code == 403
     assert upload(client, shop).status_code == 403
 
@@ -100,5 +94,5 @@ def test_a_revoked_client_cannot_be_chosen(client, db, shop):
 
     revoke_client(shop.id)
     db.session.commit()
-    sign_in(client, "admin")
+    sign_in_as(client, "admin")
     assert upload(client, shop).status_code == 422

@@ -12,26 +12,12 @@ import sqlalchemy as sa
 from registry.audit.models import StaffAudit
 from registry.core.extensions import db as database
 from registry.integrations.models import IntegrationClient
-from tests.factories import PASSWORD, bearer, make_client, make_user
+from tests.factories import bearer, make_client, sign_in_as
+from tests.pages import text_of
 
 KEY = re.compile(r"rk_[A-Za-z0-9_-]{43}")
 PAGE = "/staff/clients/"
 WHOAMI = "/api/v1/integration/whoami"
-
-
-def sign_in(client, role: str):
-    user = make_user(role)
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-    return user
-
-
-@pytest.fixture
-def admin(client):
-    return sign_in(client, "admin")
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def stored_clients() -> list[IntegrationClient]:
@@ -88,7 +74,7 @@ def test_the_page_speaks_chinese(client, admin):
 
 @pytest.mark.parametrize("role", ["staff", "merchant"])
 def test_others_are_refused(client, role):
-    sign_in(client, role)
+    sign_in_as(client, role)
     row, _key = make_client()
     for response in (client.get(PAGE), client.post(PAGE, data={"name": "X", "scopes": ["bindings"]}),
                      client.post(f"/staff/clients/{row.id}/revoke")):

@@ -4,7 +4,6 @@ are refused; a refusal shows the page again with its message and status."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -13,26 +12,12 @@ import sqlalchemy as sa
 from registry.audit.models import StaffAudit
 from registry.core.extensions import db as database
 from registry.masking.models import ProxyNumber
-from tests.factories import PASSWORD, make_binding, make_proxy, make_user
+from tests.factories import make_binding, make_proxy, sign_in_as
+from tests.pages import text_of
 from tests.pool_support import restore_simulator_numbers  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("restore_simulator_numbers")
 PAGE = "/staff/pool/"
-
-
-def sign_in(client, role: str):
-    user = make_user(role)
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-    return user
-
-
-@pytest.fixture
-def admin(client):
-    return sign_in(client, "admin")
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def actions() -> list[str]:
@@ -130,7 +115,7 @@ def test_in_chinese(client, db, admin):
 
 @pytest.mark.parametrize("role", ["staff", "merchant"])
 def test_non_admins_are_refused(client, db, role, simulator):
-    sign_in(client, role)
+    sign_in_as(client, role)
     proxy = make_proxy("+8613900000001")
     owned = len(simulator.state.numbers)
     assert client.get(PAGE).status_code == 403
