@@ -35,8 +35,9 @@ FUZZ_EXAMPLES ?= 200
 fuzz: $(STAMP) translations
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py $(PYTEST_ARGS)
 
-# Four tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
-# callback dispatch, call log, webhooks. BENCH_ARGS=--quick runs each at a small scale.
+# Eight tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
+# callback dispatch, call log, bindings, webhooks, the merchant import, one and two web instances.
+# BENCH_ARGS=--quick runs each at a small scale.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench dispatch $(BENCH_ARGS)
