@@ -35,7 +35,7 @@ FUZZ_EXAMPLES ?= 200
 fuzz: $(STAMP) translations
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py $(PYTEST_ARGS)
 
-# Eight tables on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
+# Seven benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server): masked numbers,
 # callback dispatch, call log, bindings, webhooks, the merchant import, one and two web instances.
 # BENCH_ARGS=--quick runs each at a small scale.
 bench: $(STAMP)
