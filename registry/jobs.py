@@ -10,7 +10,7 @@ import threading
 from flask import Flask
 
 
-def _lapse_verifications(app: Flask) -> int:
+def run_lapse_verifications(app: Flask) -> int:
     from registry.merchants.operations import lapse_expired_verifications
 
     return lapse_expired_verifications()
@@ -33,7 +33,7 @@ def _beat() -> None:
     beat(WORKER_NAME, STARTED_AT)
 
 
-def _dispatch_callbacks(app: Flask) -> dict:
+def run_dispatch_callbacks(app: Flask) -> dict:
     from registry.callbacks.dispatch import dispatch_once
     from registry.callbacks.settings import Urls, settings_from_config
     from registry.telephony import get_gateway
@@ -45,25 +45,25 @@ def _dispatch_callbacks(app: Flask) -> dict:
     return result
 
 
-def _end_expired_bindings(app: Flask) -> int:
+def run_end_expired_bindings(app: Flask) -> int:
     from registry.masking.allocation import end_expired
 
     return end_expired()
 
 
-def _copy_recordings(app: Flask) -> dict:
+def run_copy_recordings(app: Flask) -> dict:
     from registry.calllog.recordings import copy_recordings
 
     return copy_recordings(app)
 
 
-def _apply_retention(app: Flask):
+def run_apply_retention(app: Flask):
     from registry.calllog.retention import retention_job
 
     return retention_job(app)
 
 
-def _settle_silent_calls(app: Flask) -> dict:
+def run_settle_silent_calls(app: Flask) -> dict:
     from registry.callbacks.outcomes import RetryRules
     from registry.callbacks.watchdog import settle_silent_calls
     from registry.telephony import get_gateway
@@ -71,50 +71,50 @@ def _settle_silent_calls(app: Flask) -> dict:
     return settle_silent_calls(get_gateway(), RetryRules.from_config(app.config))
 
 
-def _seal_call_log(app: Flask) -> int:
+def run_seal_call_log(app: Flask) -> int:
     from registry.calllog.chain import seal_pending
 
     return seal_pending()
 
 
-def _checkpoint_call_log(app: Flask) -> str:
+def run_checkpoint_call_log(app: Flask) -> str:
     from registry.calllog.checkpoints import write_checkpoint
 
     return write_checkpoint(app)
 
 
-def _verify_call_log(app: Flask) -> str:
+def run_verify_call_log(app: Flask) -> str:
     from registry.calllog.verification import verify_call_log
 
     return verify_call_log(app)
 
 
-def _forget_idempotency_keys(app: Flask) -> int:
+def run_forget_idempotency_keys(app: Flask) -> int:
     from registry.integrations.idempotency_keys import forget_expired
 
     return forget_expired(app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
 
 
-def _forget_stale_login_failures(app: Flask) -> int:
+def run_forget_stale_login_failures(app: Flask) -> int:
     from registry.accounts.lockout import forget_stale
 
     return forget_stale()
 
 
-def _forget_integration_calls(app: Flask) -> int:
+def run_forget_integration_calls(app: Flask) -> int:
     from registry.integrations.operations import forget_old_calls
 
     return forget_old_calls(app.config["INTEGRATION_CALLS_RETENTION_DAYS"])
 
 
-def _check_pool(app: Flask) -> dict:
+def run_check_pool(app: Flask) -> dict:
     from registry.masking.capacity import check_pool
     from registry.telephony import get_gateway
 
     return check_pool(get_gateway(), app.config)
 
 
-def _deliver_webhooks(app: Flask) -> dict:
+def run_deliver_webhooks(app: Flask) -> dict:
     from registry.webhooks.delivery import DeliverySettings, deliver_due
 
     return deliver_due(DeliverySettings.from_config(app.config, WORKER_NAME), stop=STOPPING.is_set)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from registry.accounts.models import User
-from registry.accounts.operations import _check_password, normalise_email
+from registry.accounts.operations import check_new_password, normalise_email
 from registry.core.errors import Conflict, InvalidInput
 from registry.core.extensions import db
 
@@ -78,7 +78,7 @@ def user_for_set_password(token: str, secret_key: str) -> User:
 def set_password(token: str, password: str, secret_key: str) -> User:
     """Set the password of the link's account; the link then stops working."""
     user = user_for_set_password(token, secret_key)
-    _check_password(password)
+    check_new_password(password)
     user.password_hash = generate_password_hash(password)
     db.session.flush()
     return user

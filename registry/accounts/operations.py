@@ -30,7 +30,8 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """A password one may choose: MIN_PASSWORD_LENGTH to MAX_PASSWORD_LENGTH characters."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("invalid.password_short", field="password", minimum=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -42,7 +43,7 @@ def create_user(email: str, password: str, role: str = "merchant") -> User:
     if role not in ROLES:
         raise InvalidInput("invalid.role", field="role", values=", ".join(ROLES))
     email = normalise_email(email)
-    _check_password(password)
+    check_new_password(password)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("conflict.email_taken", field="email")
     user = User(email=email, password_hash=generate_password_hash(password), role=role)

@@ -118,18 +118,21 @@ class S3Storage:
             except (BotoCoreError, ClientError) as exc:
                 raise StorageError(_describe(exc)) from exc
 
-    def exists(self, sid: str) -> bool:
+    def _unless_missing(self, call, sid: str) -> dict | None:
+        """`call`'s answer for sid's object; None if there is no such object."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self.key(sid))
+            return call(Bucket=self.bucket, Key=self.key(sid))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise StorageError(_describe(exc)) from exc
         except BotoCoreError as exc:
             raise StorageError(_describe(exc)) from exc
-        return True
+
+    def exists(self, sid: str) -> bool:
+        return self._unless_missing(self.client.head_object, sid) is not None
 
     def delete(self, sid: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -146,16 +149,9 @@ class S3Storage:
 
     def stream(self, sid: str) -> tuple[Iterator[bytes], int | None] | None:
         """The object's bytes in chunks, and its length; None if there is no such object."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.key(sid))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise StorageError(_describe(exc)) from exc
-        except BotoCoreError as exc:
-            raise StorageError(_describe(exc)) from exc
+        answer = self._unless_missing(self.client.get_object, sid)
+        if answer is None:
+            return None
         body = answer["Body"]
 
         def chunks() -> Iterator[bytes]:

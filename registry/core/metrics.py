@@ -52,11 +52,10 @@ def render(config, extra: Iterable = ()) -> bytes:
     """The text exposition of every process's metrics (one process's without multiprocess mode),
     with `extra` collectors (the values read at scrape time)."""
     directory = config.get("PROMETHEUS_MULTIPROC_DIR")
+    registry = CollectorRegistry()
     if directory:
-        registry = CollectorRegistry()
         MultiProcessCollector(registry, path=directory)
     else:
-        registry = CollectorRegistry()
         registry.register(_Default())
     for collector in extra:
         registry.register(collector)

@@ -172,11 +172,17 @@ def _check(errors: list[AppError], column: str, check, value):
         return None
 
 
-def _external_id(value: object) -> str:
+def _required_text(value: object, column: str) -> str:
+    """`value` if it is text; refused against `column` if absent or of another type."""
     if value is None:
-        raise InvalidInput("required", field="external_id", name="external_id")
+        raise InvalidInput("required", field=column, name=column)
     if not isinstance(value, str):
-        raise InvalidInput("invalid_type", field="external_id", name="external_id")
+        raise InvalidInput("invalid_type", field=column, name=column)
+    return value
+
+
+def _external_id(value: object) -> str:
+    value = _required_text(value, "external_id")
     if len(value) > MAX_EXTERNAL_ID_LENGTH:
         raise InvalidInput("too_long", field="external_id", name="external_id",
                            limit=MAX_EXTERNAL_ID_LENGTH)
@@ -184,11 +190,7 @@ def _external_id(value: object) -> str:
 
 
 def _email(value: object) -> str:
-    if value is None:
-        raise InvalidInput("required", field="owner_email", name="owner_email")
-    if not isinstance(value, str):
-        raise InvalidInput("invalid_type", field="owner_email", name="owner_email")
-    return normalise_email(value)
+    return normalise_email(_required_text(value, "owner_email"))
 
 
 def _hours(value: object) -> dict | None:
