@@ -12,20 +12,18 @@ from pydantic import Field
 from registry.callbacks import on_behalf
 from registry.callbacks.api import policy, shown
 from registry.callbacks.schemas import WHEN, Callback
-from registry.core.openapi import ApiModel, checked_by_operation, operation
-from registry.core.urls import LARGEST_ID
+from registry.core.openapi import checked_by_operation, operation
 from registry.integrations.auth import client_required, current_client
 from registry.integrations.idempotency import idempotent
+from registry.merchants.schemas import StoreReference
 
 bp = Blueprint("callbacks_client_api", __name__, url_prefix="/api/v1")
 
 
-class CallbackOnBehalf(ApiModel):
+class CallbackOnBehalf(StoreReference):
     """Ask for a callback for a shopper the marketplace knows. Name the store by `merchant_id` or
     by your own `merchant_external_id` (one of them)."""
 
-    merchant_id: int | None = Field(None, ge=1, le=LARGEST_ID)
-    merchant_external_id: str | None = Field(None, min_length=1, max_length=100)
     shopper_phone: str = Field(description="The shopper's number, which the marketplace has proved.")
     when: checked_by_operation(WHEN, optional=True) = None
     order_ref: str | None = None

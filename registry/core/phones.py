@@ -197,6 +197,17 @@ def data_keys(data_key: str) -> list[str]:
     return keys
 
 
+def derived_key(secret: bytes, label: bytes) -> bytes:
+    """A 32-byte key of `secret` for one use, named by `label` (HKDF-SHA256): keys of one
+    `DATA_KEY` under different labels are unrelated."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
+
+
+def derived_fernets(data_key: str, label: bytes) -> list[Fernet]:
+    """A Fernet for each key `DATA_KEY` lists (newest first), under `label`'s derived key."""
+    return [Fernet(base64.urlsafe_b64encode(derived_key(key.encode(), label))) for key in data_keys(data_key)]
+
+
 class PhoneCipher:
     """Encrypts numbers and computes their keyed lookup hash.
 
@@ -207,16 +218,10 @@ class PhoneCipher:
     """
 
     def __init__(self, data_key: str):
-        secrets_ = [key.encode() for key in data_keys(data_key)]
-        self._fernets = [Fernet(base64.urlsafe_b64encode(self._derive(secret, b"phone-encryption")))
-                         for secret in secrets_]
+        self._fernets = derived_fernets(data_key, b"phone-encryption")
         self._fernet = MultiFernet(self._fernets)
-        self._mac_keys = [self._derive(secret, b"phone-lookup-hmac") for secret in secrets_]
+        self._mac_keys = [derived_key(key.encode(), b"phone-lookup-hmac") for key in data_keys(data_key)]
         self._mac_key = self._mac_keys[0]
-
-    @staticmethod
-    def _derive(secret: bytes, label: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
 
     @property
     def rotating(self) -> bool:

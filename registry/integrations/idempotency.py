@@ -85,7 +85,9 @@ def idempotent(view):
                 raise keys.InProgress()  # the hold was taken over: this request's work must not stay
         return response
 
-    return documents(headers={HEADER: HEADER_DOCUMENT}, errors=(400, 409, 422))(wrapped)
+    # A malformed key (400) and a key reused for another request (422) are among every
+    # operation's COMMON_ERRORS already; a key still held (409) is this decorator's own.
+    return documents(headers={HEADER: HEADER_DOCUMENT}, errors=(409,))(wrapped)
 
 
 def _remembered(response: Response) -> bool:

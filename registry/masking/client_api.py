@@ -14,16 +14,15 @@ from registry.integrations.auth import client_required, current_client
 from registry.integrations.idempotency import idempotent
 from registry.masking import bindings
 from registry.masking.models import Binding
+from registry.merchants.schemas import StoreReference
 
 bp = Blueprint("bindings_api", __name__, url_prefix="/api/v1")
 
 
-class BindingRequest(ApiModel):
+class BindingRequest(StoreReference):
     """Pair a shopper the marketplace knows with a store, for an order. Name the store by
     `merchant_id` or by your own `merchant_external_id` (one of them)."""
 
-    merchant_id: int | None = Field(None, ge=1, le=LARGEST_ID)
-    merchant_external_id: str | None = Field(None, min_length=1, max_length=100)
     shopper_phone: str = Field(description="The shopper's number, which the marketplace has proved "
                                "(E.164, or national for DEFAULT_REGION).")
     order_ref: str | None = Field(None, min_length=1, max_length=64)

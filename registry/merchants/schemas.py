@@ -10,6 +10,7 @@ from pydantic import Field
 from registry.core.openapi import ApiModel, CodeText, LenientModel, PhoneText, Timestamp
 from registry.core.openapi.models import checked_by_operation
 from registry.core.phones import format_international
+from registry.core.urls import LARGEST_ID
 from registry.merchants.models import MerchantNumber
 from registry.merchants.operations import PublicProfile
 
@@ -21,6 +22,15 @@ _HOURS = {
                                                         "minItems": 2, "maxItems": 2}}}
 _ZONE = {"type": "string", "examples": ["Asia/Shanghai"], "description": "An IANA time zone."}
 StoreName = checked_by_operation({"type": "string", "maxLength": 100})
+
+
+class StoreReference(ApiModel):
+    """A client's request naming a store by `merchant_id` or by its own `merchant_external_id`
+    (one of them; `operations.merchant_for_client` refuses both or neither, naming the field)."""
+
+    merchant_id: int | None = Field(None, ge=1, le=LARGEST_ID, description="The store's id here.")
+    merchant_external_id: str | None = Field(None, min_length=1, max_length=100,
+                                             description="Your own id of the store (set on import).")
 
 
 class NewStore(LenientModel):

@@ -113,17 +113,13 @@ def _delivery(row: WebhookDelivery) -> Delivery:
                                  error=a.error) for a in row.log])
 
 
-def _client_id() -> int:
-    return current_client().id
-
-
 @bp.post("/webhook-endpoints")
 @client_required("webhooks")
 @idempotent
 @operation(body=EndpointCreate, responses={201: EndpointWithSecret}, tags=TAGS)
 def create_endpoint(body: EndpointCreate):
     """Register an endpoint; its signing secret is in this answer only."""
-    row, secret = operations.create_endpoint(_client_id(), body.url, body.events, body.description,
+    row, secret = operations.create_endpoint(current_client().id, body.url, body.events, body.description,
                                              current_app.config)
     return _endpoint(row, secret), 201
 
@@ -133,7 +129,8 @@ def create_endpoint(body: EndpointCreate):
 @operation(responses={200: Page[Endpoint]}, tags=TAGS)
 def list_endpoints():
     """The calling client's endpoints (one page: a client has few)."""
-    return Page[Endpoint](items=[_endpoint(r) for r in operations.endpoints_of(_client_id())], next=None)
+    rows = operations.endpoints_of(current_client().id)
+    return Page[Endpoint](items=[_endpoint(r) for r in rows], next=None)
 
 
 @bp.get("/webhook-endpoints/<int:endpoint_id>")
@@ -141,7 +138,7 @@ def list_endpoints():
 @operation(responses={200: Endpoint}, errors=(404,), tags=TAGS)
 def get_endpoint(endpoint_id: int):
     """One endpoint of the calling client."""
-    return _endpoint(operations.endpoint_of(_client_id(), endpoint_id))
+    return _endpoint(operations.endpoint_of(current_client().id, endpoint_id))
 
 
 @bp.patch("/webhook-endpoints/<int:endpoint_id>")
@@ -149,7 +146,7 @@ def get_endpoint(endpoint_id: int):
 @operation(body=EndpointChange, responses={200: Endpoint}, errors=(404,), tags=TAGS)
 def change_endpoint(endpoint_id: int, body: EndpointChange):
     """Change the URL, the events, the description, or enable or disable the endpoint."""
-    row = operations.update_endpoint(_client_id(), endpoint_id, current_app.config, url=body.url,
+    row = operations.update_endpoint(current_client().id, endpoint_id, current_app.config, url=body.url,
                                      event_types=body.events, enabled=body.enabled,
                                      description=body.description)
     return _endpoint(row)
@@ -160,7 +157,7 @@ def change_endpoint(endpoint_id: int, body: EndpointChange):
 @operation(responses={204: None}, errors=(404,), tags=TAGS)
 def delete_endpoint(endpoint_id: int):
     """Delete the endpoint, its queued deliveries and their log."""
-    operations.delete_endpoint(_client_id(), endpoint_id)
+    operations.delete_endpoint(current_client().id, endpoint_id)
     return None, 204
 
 
@@ -170,7 +167,7 @@ def delete_endpoint(endpoint_id: int):
 @operation(responses={202: Delivery}, errors=(404,), tags=TAGS)
 def test_endpoint(endpoint_id: int):
     """Queue a `ping` event for this endpoint; the delivery log shows how it went."""
-    return _delivery(operations.send_test(_client_id(), endpoint_id)), 202
+    return _delivery(operations.send_test(current_client().id, endpoint_id)), 202
 
 
 @bp.post("/webhook-endpoints/<int:endpoint_id>/rotate-secret")
@@ -181,7 +178,7 @@ def rotate_secret(endpoint_id: int):
     """A new signing secret, in this answer only; the previous one keeps signing for
     `WEBHOOK_SECRET_OVERLAP_HOURS` (both signatures are sent meanwhile)."""
     overlap = timedelta(hours=current_app.config["WEBHOOK_SECRET_OVERLAP_HOURS"])
-    row, secret = operations.rotate_secret(_client_id(), endpoint_id, overlap)
+    row, secret = operations.rotate_secret(current_client().id, endpoint_id, overlap)
     return _endpoint(row, secret)
 
 
@@ -191,7 +188,7 @@ def rotate_secret(endpoint_id: int):
 def list_deliveries(endpoint_id: int, query: DeliveryQuery):
     """The endpoint's deliveries, newest first, each with its log of attempts."""
     before = cursors.decode("d", query.cursor)
-    rows, more = operations.deliveries_of(_client_id(), endpoint_id, before, query.per_page)
+    rows, more = operations.deliveries_of(current_client().id, endpoint_id, before, query.per_page)
     following = None if more is None else cursors.encode("d", more)
     return Page[Delivery](items=[_delivery(r) for r in rows], next=following)
 
@@ -202,4 +199,4 @@ def list_deliveries(endpoint_id: int, query: DeliveryQuery):
 @operation(responses={202: Delivery}, errors=(404, 409), tags=TAGS)
 def retry_delivery(delivery_id: int):
     """Send a finished delivery once more (same `webhook-id`), by the scheduler, soon."""
-    return _delivery(operations.retry_delivery(_client_id(), delivery_id)), 202
+    return _delivery(operations.retry_delivery(current_client().id, delivery_id)), 202

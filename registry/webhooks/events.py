@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from registry.core.extensions import db
-from registry.core.timeutil import utcnow
+from registry.core.timeutil import as_utc, utcnow
 from registry.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 # The event names clients subscribe to (fixed: renaming one breaks every receiver).
@@ -36,7 +36,9 @@ def new_msg_id() -> str:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    """A moment as ISO 8601 in UTC with its offset (`2026-05-01T01:30:00+00:00`): the way the
+    JSON API writes every time (`core.openapi.Timestamp`), so a client parses both alike."""
+    return None if moment is None else as_utc(moment).isoformat()
 
 
 def body_of(event_type: str, data: dict, moment: datetime) -> str:

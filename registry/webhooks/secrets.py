@@ -6,13 +6,11 @@ from __future__ import annotations
 import base64
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
-from registry.core.phones import data_keys
+from registry.core.phones import derived_fernets
 
 PREFIX = "whsec_"
 
@@ -27,10 +25,7 @@ class SecretCipher:
 
     def __init__(self, data_key: str):
         # Every key DATA_KEY lists (newest first): encrypts with the newest, decrypts with any.
-        self._fernets = [Fernet(base64.urlsafe_b64encode(
-            HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                 info=b"webhook-signing-secret").derive(key.encode())))
-            for key in data_keys(data_key)]
+        self._fernets = derived_fernets(data_key, b"webhook-signing-secret")
         self._fernet = MultiFernet(self._fernets)
 
     def is_current(self, token: str) -> bool:

@@ -121,6 +121,7 @@ def test_a_blocked_shopper_stays_refused(client, db, store, key):
     ({"merchant_id": DROP, "merchant_external_id": "nope"}, 404, "not_found.store_external_id",
      "merchant_external_id"),
     ({"merchant_id": DROP}, 422, "required.merchant_reference", "merchant_id"),
+    ({"merchant_external_id": "store-7"}, 422, "required.merchant_reference", "merchant_id"),
     ({"shopper_phone": "1-800-FLOWERS"}, 422, "invalid_characters", "shopper_phone"),
     ({"shopper_phone": "+1 900 555 0100"}, 422, "refused_number_type", "shopper_phone"),
     ({"shopper_phone": "+86 100 0000 0000"}, 422, "invalid_phone.not_in_plan", "shopper_phone"),

@@ -120,6 +120,7 @@ def test_a_pair_another_client_holds_is_409_and_nothing_changes(client, db, stor
     ({"merchant_id": DROP, "merchant_external_id": "nope"}, 404, "not_found.store_external_id",
      "merchant_external_id"),
     ({"merchant_id": DROP}, 422, "required.merchant_reference", "merchant_id"),
+    ({"merchant_external_id": "store-7"}, 422, "required.merchant_reference", "merchant_id"),
     ({"shopper_phone": DROP}, 422, "required", "shopper_phone"),
     ({"merchant_id": "STORE", "merchant_external_id": "x"}, 422, "invalid_type.integer", "merchant_id"),
     ({"merchant_id": 2**40}, 422, "invalid.too_large", "merchant_id"),
