@@ -4,15 +4,14 @@ change of status. The payload names the request, its store and order; never a ph
 from __future__ import annotations
 
 from registry.callbacks.models import CallbackRequest
-from registry.core.timeutil import as_utc
 from registry.webhooks.events import emit, iso
 
 
 def callback_data(request: CallbackRequest) -> dict:
     return {"callback_id": request.id, "merchant_id": request.merchant_id, "order_ref": request.order_ref,
             "status": request.status, "reason": request.reason, "asap": request.asap,
-            "due_at": iso(as_utc(request.due_at)), "window_start": iso(as_utc(request.window_start)),
-            "window_end": iso(as_utc(request.window_end)), "ended_at": iso(as_utc(request.ended_at))}
+            "due_at": iso(request.due_at), "window_start": iso(request.window_start),
+            "window_end": iso(request.window_end), "ended_at": iso(request.ended_at)}
 
 
 def notify(request: CallbackRequest) -> None:

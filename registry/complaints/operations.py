@@ -13,7 +13,7 @@ from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
 from registry.core.phones import get_cipher
-from registry.core.timeutil import as_utc, utcnow
+from registry.core.timeutil import utcnow
 from registry.masking.allocation import end_binding
 from registry.masking.models import Binding
 from registry.merchants.models import Merchant, MerchantNumber
@@ -98,8 +98,8 @@ def _notify(complaint: Complaint, event_type: str) -> None:
         "complaint_id": complaint.id, "merchant_id": complaint.merchant_id, "filed_by": complaint.filed_by,
         "category": complaint.category, "call_record_id": complaint.call_record_id,
         "callback_id": complaint.callback_request_id, "status": complaint.status,
-        "action": complaint.action, "created_at": iso(as_utc(complaint.created_at)),
-        "resolved_at": iso(as_utc(complaint.resolved_at))})
+        "action": complaint.action, "created_at": iso(complaint.created_at),
+        "resolved_at": iso(complaint.resolved_at)})
 
 
 def get_complaint(complaint_id: int) -> Complaint:

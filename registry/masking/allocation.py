@@ -111,8 +111,8 @@ def end_binding(binding: Binding, reason: str, now: datetime | None = None) -> N
     )
     db.session.flush()
     emit("binding.ended", {"binding_id": binding.id, "merchant_id": binding.merchant_id, "reason": reason,
-                           "ended_at": iso(as_utc(binding.ended_at)),
-                           "expires_at": iso(as_utc(binding.expires_at))})
+                           "ended_at": iso(binding.ended_at),
+                           "expires_at": iso(binding.expires_at)})
 
 
 def _allocate_direct(conn, params: dict, flagged: bool, skip: set[int], wait: bool = False):

@@ -11,7 +11,7 @@ from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.lookups import get_or_refuse
 from registry.core.phones import get_cipher, parse_phone
-from registry.core.timeutil import as_utc, utcnow
+from registry.core.timeutil import utcnow
 from registry.merchants.hours import (
     DEFAULT_BUSINESS_HOURS,
     DEFAULT_TIMEZONE,
@@ -221,8 +221,8 @@ def _notify(number: MerchantNumber, event_type: str) -> None:
     """A number's webhook event: masked, as every output shows it."""
     emit(event_type, {"number_id": number.id, "merchant_id": number.merchant_id, "number": number.masked,
                       "status": number.status, "reason": number.status_reason,
-                      "verified_at": iso(as_utc(number.verified_at)),
-                      "reverify_at": iso(as_utc(number.reverify_at))})
+                      "verified_at": iso(number.verified_at),
+                      "reverify_at": iso(number.reverify_at)})
 
 
 def lapse_expired_verifications(now=None) -> int:

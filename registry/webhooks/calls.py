@@ -6,7 +6,6 @@ transaction that records the final status. The numbers are the record's masked o
 from __future__ import annotations
 
 from registry.calllog.models import FINAL_STATUSES, CallRecord
-from registry.core.timeutil import as_utc
 from registry.webhooks.events import emit, iso
 
 
@@ -19,4 +18,4 @@ def call_completed(record: CallRecord, moved: bool, order_ref: str | None = None
         "status": record.status, "duration": record.duration_seconds,
         "from": record.from_masked, "to": record.to_masked, "merchant_id": record.merchant_id,
         "binding_id": record.binding_id, "callback_id": record.callback_request_id, "order_ref": order_ref,
-        "answered_at": iso(as_utc(record.answered_at)), "ended_at": iso(as_utc(record.ended_at))})
+        "answered_at": iso(record.answered_at), "ended_at": iso(record.ended_at)})

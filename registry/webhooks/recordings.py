@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from registry.calllog.links import make_link
 from registry.calllog.recordings import StoredRecording
-from registry.core.timeutil import as_utc
 from registry.webhooks.events import emit, iso
 
 
@@ -18,4 +17,4 @@ def recording_ready(stored: StoredRecording) -> None:
         "call_record_id": stored.record_id, "merchant_id": stored.merchant_id,
         "callback_id": stored.callback_request_id, "duration": stored.duration_seconds,
         "download_url": link.url, "download_expires_at": iso(link.expires_at),
-        "sha256": stored.sha256, "bytes": stored.size, "stored_at": iso(as_utc(stored.stored_at))})
+        "sha256": stored.sha256, "bytes": stored.size, "stored_at": iso(stored.stored_at)})
