@@ -51,12 +51,18 @@ class PoolExhausted(RuntimeError):
 
 @dataclass(frozen=True)
 class Party:
+    """A party's number, the hash a new binding stores (the newest key's), and every hash its
+    stored bindings may have: during a rotation of DATA_KEY, those `keys rotate` has not reached
+    yet still carry an older key's, and must count (the pair's binding, a number it uses)."""
+
     e164: str
     number_hash: str
+    hashes: tuple[str, ...]
 
     @classmethod
     def of(cls, e164: str) -> Party:
-        return cls(e164, get_cipher().lookup_hash(e164))
+        hashes = tuple(get_cipher().lookup_hashes(e164))
+        return cls(e164, hashes[0], hashes)
 
 
 def _pick_shared(conn, country: str | None, skip: set[int]):
@@ -86,7 +92,7 @@ def _free_extension(conn, proxy_id: int, e164: str) -> str:
 
 def end_expired_for(parties: list[Party], now: datetime) -> int:
     """End the parties' expired bindings, so they stop blocking new ones."""
-    hashes = [p.number_hash for p in parties]
+    hashes = [h for p in parties for h in p.hashes]
     expired = db.session.scalars(select(Binding).where(
         Binding.ended_at.is_(None), Binding.expires_at <= now,
         or_(Binding.party_a_hash.in_(hashes), Binding.party_b_hash.in_(hashes)),
@@ -221,7 +227,7 @@ def allocate_pair(party_a: str, party_b: str, *, ttl: timedelta, default_cap: in
     session.flush()  # Core statements below do not autoflush; the caller's changes count
     conn = session.connection()
     params = {
-        "a_hash": a.number_hash, "b_hash": b.number_hash, "hashes": [a.number_hash, b.number_hash],
+        "a_hashes": list(a.hashes), "b_hashes": list(b.hashes), "hashes": [*a.hashes, *b.hashes],
         "now": now, "default_cap": default_cap, "country": country,
         "party_a": a.e164, "party_a_hash": a.number_hash, "party_b": b.e164,
         "party_b_hash": b.number_hash, "merchant_id": merchant_id, "extension": None,

@@ -30,9 +30,10 @@ PROXIES, BINDINGS = ProxyNumber.__table__, Binding.__table__
 P, B = PROXIES.c, BINDINGS.c
 
 
-def _uses(party_column, hash_param: str):
-    """The proxy number holds an active direct binding of the party (one probe of its unique index)."""
-    return exists().where(B.proxy_number_id == P.id, party_column == bindparam(hash_param),
+def _uses(party_column, hashes_param: str):
+    """The proxy number holds an active direct binding of the party, under any of its hashes
+    (one probe of its unique index per key `DATA_KEY` lists)."""
+    return exists().where(B.proxy_number_id == P.id, party_column.in_(bindparam(hashes_param, expanding=True)),
                           B.ended_at.is_(None), B.extension.is_(None))
 
 
@@ -42,7 +43,7 @@ def _direct_query(flavour: str, flagged: bool, in_country: bool):
     query = _DIRECT.get((flavour, flagged, in_country))
     if query is None:
         where = [P.active_bindings < func.coalesce(P.cap, bindparam("default_cap")),
-                 ~_uses(B.party_a_hash, "a_hash"), ~_uses(B.party_b_hash, "b_hash"),
+                 ~_uses(B.party_a_hash, "a_hashes"), ~_uses(B.party_b_hash, "b_hashes"),
                  P.id.not_in(bindparam("skip", expanding=True))]
         where += [text(DIRECT_WITH_ROOM)] if flagged else [P.status == "active", P.shared.is_(False)]
         if in_country:
@@ -74,7 +75,8 @@ LOOKUP = select(B.id, B.party_a_hash, B.party_b_hash, B.expires_at).where(
     B.ended_at.is_(None),
     # Each branch an index range (ix_bindings_active_party_a/b), so no plan reads all
     # of a busy merchant's bindings to find none expired.
-    or_(and_(B.party_a_hash == bindparam("a_hash"), B.party_b_hash == bindparam("b_hash")),
+    or_(and_(B.party_a_hash.in_(bindparam("a_hashes", expanding=True)),
+             B.party_b_hash.in_(bindparam("b_hashes", expanding=True))),
         and_(B.party_a_hash.in_(bindparam("hashes", expanding=True)), B.expires_at <= bindparam("now")),
         and_(B.party_b_hash.in_(bindparam("hashes", expanding=True)), B.expires_at <= bindparam("now"))),
 )
@@ -84,10 +86,9 @@ def lookup(conn, params: dict, now: datetime) -> tuple[int | None, bool]:
     """(the pair's active, unexpired binding, whether either party has expired ones): one query."""
     rows = conn.execute(LOOKUP, params).all()
     expired = any(as_utc(row.expires_at) <= now for row in rows)
-    pair = (params["a_hash"], params["b_hash"])
     current = min((row.id for row in rows
-                   if as_utc(row.expires_at) > now and (row.party_a_hash, row.party_b_hash) == pair),
-                  default=None)
+                   if as_utc(row.expires_at) > now and row.party_a_hash in params["a_hashes"]
+                   and row.party_b_hash in params["b_hashes"]), default=None)
     return current, expired
 
 
@@ -131,18 +132,21 @@ def insert_binding(conn, params: dict) -> int | None:
 _FITS = """p.active_bindings < coalesce(p.cap, :default_cap)
         AND p.id <> ALL(CAST(:skip AS integer[]))
         AND NOT EXISTS (SELECT 1 FROM bindings AS x WHERE x.proxy_number_id = p.id
-            AND x.party_a_hash = :a_hash AND x.ended_at IS NULL AND x.extension IS NULL)
+            AND x.party_a_hash = ANY(CAST(:a_hashes AS varchar[])) AND x.ended_at IS NULL
+            AND x.extension IS NULL)
         AND NOT EXISTS (SELECT 1 FROM bindings AS x WHERE x.proxy_number_id = p.id
-            AND x.party_b_hash = :b_hash AND x.ended_at IS NULL AND x.extension IS NULL)"""
+            AND x.party_b_hash = ANY(CAST(:b_hashes AS varchar[])) AND x.ended_at IS NULL
+            AND x.extension IS NULL)"""
 _PG_ALLOCATE = """
 WITH known AS (
     SELECT 1 WHERE :check AND (
         EXISTS (SELECT 1 FROM bindings WHERE ended_at IS NULL
-                AND party_a_hash = :a_hash AND party_b_hash = :b_hash)
+                AND party_a_hash = ANY(CAST(:a_hashes AS varchar[]))
+                AND party_b_hash = ANY(CAST(:b_hashes AS varchar[])))
         OR EXISTS (SELECT 1 FROM bindings WHERE ended_at IS NULL
-                   AND party_a_hash IN (:a_hash, :b_hash) AND expires_at <= :now)
+                   AND party_a_hash = ANY(CAST(:hashes AS varchar[])) AND expires_at <= :now)
         OR EXISTS (SELECT 1 FROM bindings WHERE ended_at IS NULL
-                   AND party_b_hash IN (:a_hash, :b_hash) AND expires_at <= :now))
+                   AND party_b_hash = ANY(CAST(:hashes AS varchar[])) AND expires_at <= :now))
 ), here AS (
     SELECT p.id, p.e164 FROM proxy_numbers AS p
     WHERE {room} AND p.country = :country AND {fits} AND NOT EXISTS (SELECT 1 FROM known)

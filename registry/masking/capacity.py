@@ -10,7 +10,9 @@ per country of the number that took them.
 A country is low when its free capacity is under POOL_LOW_WATERMARK percent
 of its capacity (or it has none while it has numbers or fallbacks).
 `pool_low_countries()` is the one check; `check_pool()` (the scheduler's
-job) emits the outbound webhooks' `pool.low` event when a country becomes low, and, with
+job) emits the outbound webhooks' `pool.low` event when a country becomes low (the countries
+announced are kept in the database, so however many schedulers take the check in turn, a
+country is announced once until it recovers), and, with
 POOL_AUTO_BUY_MAX > 0, buys numbers for it, at most that many a day in all,
 logging why.
 """
@@ -22,13 +24,14 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 
+from registry.core import dialects
 from registry.core.errors import AppError
 from registry.core.extensions import db
 from registry.core.timeutil import utcnow
 from registry.masking import provisioning
-from registry.masking.models import ACTIVE_STATUS, DRAINING, Binding, ProxyNumber
+from registry.masking.models import ACTIVE_STATUS, DRAINING, Binding, PoolLowCountry, ProxyNumber
 from registry.telephony import TelephonyGateway
 from registry.webhooks.events import emit
 
@@ -96,21 +99,25 @@ def pool_low_countries(default_cap: int, watermark: int,
     return [c for c in by_country(default_cap, watermark, now) if c.low]
 
 
-# The countries already announced as low by this process: announced again only after they
-# recovered (a restarted scheduler announces each low country once more).
-_ANNOUNCED: set[str] = set()
-
-
-def _announce(low: list[CountryCapacity]) -> list[str]:
-    now_low = {c.country for c in low}
-    _ANNOUNCED.intersection_update(now_low)
-    fresh = [c for c in low if c.country not in _ANNOUNCED]
-    for country in fresh:
+def _announce(low: list[CountryCapacity], now: datetime) -> list[str]:
+    """Emit `pool.low` for the countries that became low since the last check, by any scheduler:
+    each is announced once, and again only after it recovered."""
+    table = PoolLowCountry.__table__
+    db.session.execute(delete(table).where(table.c.country.not_in([c.country for c in low])))
+    fresh = []
+    for country in low:
+        # Insert-if-absent: the row says it was announced; a concurrent check that inserted it
+        # first announced it, this one does not.
+        inserted = db.session.execute(
+            dialects.insert_ignore(table, dialects.flavour(db.session), ["country"])
+            .values(country=country.country, announced_at=now).returning(table.c.country)).first()
+        if inserted is None:
+            continue
         log.warning("proxy pool low in %s: %d free of %d (watermark %d%%), %d extension fallbacks in 24 h",
                     country.country, country.free, country.capacity, country.watermark, country.fallbacks_24h)
         emit("pool.low", country.event())
-        _ANNOUNCED.add(country.country)
-    return [c.country for c in fresh]
+        fresh.append(country.country)
+    return fresh
 
 
 def bought_automatically(now: datetime) -> int:
@@ -146,7 +153,7 @@ def check_pool(gateway: TelephonyGateway, config, now: datetime | None = None) -
     now = now or utcnow()
     default_cap, watermark = config["PROXY_NUMBER_CAP"], config["POOL_LOW_WATERMARK"]
     low = pool_low_countries(default_cap, watermark, now)
-    result: dict = {"low": [c.country for c in low], "announced": _announce(low), "bought": []}
+    result: dict = {"low": [c.country for c in low], "announced": _announce(low, now), "bought": []}
     budget = config["POOL_AUTO_BUY_MAX"] - bought_automatically(now)
     if config["POOL_AUTO_BUY_MAX"] <= 0 or not low:
         return result

@@ -139,3 +139,14 @@ class Binding(db.Model):
         if caller_hash == self.party_b_hash:
             return self.party_a
         return None
+
+
+class PoolLowCountry(db.Model):
+    """A country announced as low (`pool.low`) and not recovered since: kept in the database, so
+    whichever scheduler runs the next check knows it was announced (an insert that finds the
+    row announces nothing), and deleted when the country has room again."""
+
+    __tablename__ = "pool_low_countries"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    announced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -145,8 +145,7 @@ def add_number(merchant: Merchant, raw_number: object, region: object = None,
 
 
 def _target(number: MerchantNumber) -> codes.Target:
-    return codes.Target(e164=number.e164, number_hash=number.number_hash,
-                        subject="merchant_number", merchant_number_id=number.id)
+    return codes.Target.of(number.e164, "merchant_number", merchant_number_id=number.id)
 
 
 def number_code_state(number: MerchantNumber, requester: Requester, policy: VerificationPolicy) -> CodeState:

@@ -24,8 +24,7 @@ TOKEN_LIFETIME = timedelta(days=30)
 
 
 def _target(phone: PhoneNumber) -> codes.Target:
-    return codes.Target(e164=phone.e164, number_hash=get_cipher().lookup_hash(phone.e164),
-                        subject="shopper")
+    return codes.Target.of(phone.e164, "shopper")
 
 
 def _channel(phone: PhoneNumber) -> str:

@@ -50,7 +50,7 @@ def send_wait(target, requester: Requester, policy: VerificationPolicy, now=None
     """Seconds to wait before a code may be sent to `target`, and which limit holds."""
     now = now or utcnow()
     day = timedelta(days=1)
-    by_number = _sent_times(now - day, VerificationAttempt.number_hash == target.number_hash,
+    by_number = _sent_times(now - day, VerificationAttempt.number_hash.in_(target.number_hashes),
                             VerificationAttempt.subject == target.subject)
     waits = [
         (_window_wait(by_number, 1, timedelta(seconds=policy.resend_seconds), now), "resend"),

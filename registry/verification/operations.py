@@ -34,7 +34,7 @@ from registry.core.dialects import flavour, insert_ignore
 from registry.core.errors import AppError, BadRequest, InvalidInput, ProviderUnavailable, RateLimited
 from registry.core.extensions import db
 from registry.core.metrics import VERIFICATIONS
-from registry.core.phones import normalise_digits
+from registry.core.phones import get_cipher, normalise_digits
 from registry.core.timeutil import as_utc, utcnow
 from registry.telephony import ProviderError, TelephonyGateway, VerificationNotFound
 from registry.telephony.gateway import INVALID_PARAMETER, MAX_CHECK_ATTEMPTS, MAX_SEND_ATTEMPTS
@@ -59,9 +59,22 @@ class Target:
     """The number a code goes to, and what the attempt is about."""
 
     e164: str
-    number_hash: str
+    # The number's keyed hash under every key DATA_KEY lists, newest first: rows are written
+    # with the newest, and found under any (rows written before a rotation of the key count
+    # towards the limits, and their codes can still be checked).
+    number_hashes: tuple[str, ...]
     subject: str  # "merchant_number" or "shopper"
     merchant_number_id: int | None = None
+
+    @classmethod
+    def of(cls, e164: str, subject: str, merchant_number_id: int | None = None) -> Target:
+        """The target for number `e164`, its hashes computed with the app's DATA_KEY."""
+        return cls(e164, tuple(get_cipher().lookup_hashes(e164)), subject, merchant_number_id)
+
+    @property
+    def number_hash(self) -> str:
+        """The hash new rows are written with (the newest key's)."""
+        return self.number_hashes[0]
 
     @property
     def context(self) -> str:
@@ -108,7 +121,7 @@ def _pending_on_number(target: Target, policy: VerificationPolicy, now) -> list[
     since = now - timedelta(seconds=policy.code_ttl_seconds)
     rows = db.session.scalars(
         select(Verification)
-        .where(Verification.number_hash == target.number_hash, Verification.status == "pending")
+        .where(Verification.number_hash.in_(target.number_hashes), Verification.status == "pending")
         .where(Verification.created_at > since)
         .order_by(Verification.id)
     )
@@ -247,7 +260,7 @@ def check_code(
     code = normalise_code(raw_code)
     row = db.session.scalar(
         select(Verification)
-        .where(Verification.number_hash == target.number_hash,
+        .where(Verification.number_hash.in_(target.number_hashes),
                Verification.context == target.context)
         .order_by(Verification.id.desc()).limit(1)
     )

@@ -53,7 +53,7 @@ def code_state(target: Target, requester: Requester, policy: VerificationPolicy,
     now = now or utcnow()
     row = db.session.scalar(
         select(Verification)
-        .where(Verification.number_hash == target.number_hash, Verification.context == target.context)
+        .where(Verification.number_hash.in_(target.number_hashes), Verification.context == target.context)
         .order_by(Verification.id.desc()).limit(1)
         # The check in this very request counted by an UPDATE the loaded row does not see.
         .execution_options(populate_existing=True))

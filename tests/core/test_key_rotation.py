@@ -1,17 +1,24 @@
 """Rotating DATA_KEY: search works before, during and after `keys rotate`, old rows decrypt."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Text, select, type_coerce
 
 from registry.calllog.models import CallRecord
 from registry.complaints.search import parse_search, search
-from registry.core.errors import Conflict
+from registry.core.errors import Conflict, RateLimited
 from registry.core.keys import encrypted_columns, rotate, rotate_batch
 from registry.core.phones import PhoneCipher, parse_phone
+from registry.masking.allocation import allocate
+from registry.masking.models import Binding
 from registry.masking.routing import decide
 from registry.merchants.models import MerchantNumber
 from registry.merchants.operations import add_number
 from registry.shoppers.models import Shopper
+from registry.telephony import get_gateway
+from registry.verification.operations import Target, check_code, send_code
+from registry.verification.policy import Requester, VerificationPolicy
 from registry.shoppers.operations import asserted_shopper, is_blocked_number
 from tests.conftest import TEST_DATA_KEY
 from tests.factories import (
@@ -24,10 +31,11 @@ from tests.factories import (
     make_shopper,
 )
 
+POLICY = VerificationPolicy()
 NEW_KEY = "new-data-key-9876543210zyxwvutsrqponmlkjihgfedcba"
 STORE_NUMBERS = ("+8613800138000", "+8613800138001")
 SHOPPERS = ("+8613700137000", "+8613700137001")
-PROXY = "+8613900000001"
+PROXY, SECOND_PROXY = "+8613900000001", "+8613900000002"
 
 
 def use_keys(app, data_key: str) -> None:
@@ -48,6 +56,7 @@ def stored(app, db):
         make_shopper(shopper)
         make_binding(store_number, shopper)
         make_call_record(store, from_number=shopper, to_number=store_number)
+    make_proxy(SECOND_PROXY)  # after the bindings, which all went to PROXY
     db.session.commit()
     yield store, client
     use_keys(app, TEST_DATA_KEY)
@@ -70,7 +79,16 @@ def assert_search_works(store, client, db):
         # The binding routes the shopper's call to the store.
         decision = decide(PROXY, shopper)
         assert decision.action == "connect" and decision.connect_to == store_number
+        # Asking for the pair again extends its binding, never makes a second one.
+        again = allocate(store_number, shopper, ttl=timedelta(hours=1), default_cap=200)
+        assert (again.id, again.proxy_number.e164) == (decision.binding_id, PROXY)
         db.session.rollback()
+    # A new pair of two parties already on PROXY must not be put on it too (a call from either
+    # to PROXY would then have two bindings to choose from).
+    crossed = allocate(STORE_NUMBERS[0], SHOPPERS[1], ttl=timedelta(hours=1), default_cap=200)
+    assert crossed.proxy_number.e164 == SECOND_PROXY
+    db.session.rollback()
+    assert db.session.query(Binding).count() == 2
     assert db.session.query(Shopper).count() == 2
     assert db.session.query(MerchantNumber).count() == 2
 
@@ -132,3 +150,19 @@ def test_keys_rotate_command(app, db, stored, runner):
     assert "bindings: 2 of 2 rows re-encrypted" in result.output
     again = runner.invoke(args=["keys", "rotate"])
     assert "shoppers: 0 of 2 rows re-encrypted" in again.output
+
+
+def test_code_send_limits_and_checks_hold_across_a_rotation(app, db, stored, simulator):
+    """Sends and codes are kept under the number's hash; one sent under the old key still counts
+    towards the limits, and its code can still be checked, once the new key is listed."""
+    shopper, who = SHOPPERS[0], Requester(ip="198.51.100.7")
+    send_code(get_gateway(), Target.of(shopper, "shopper"), "sms", who, POLICY)
+    db.session.commit()
+    use_keys(app, f"{NEW_KEY},{TEST_DATA_KEY}")
+    with pytest.raises(RateLimited) as caught:  # the resend gap, whichever key counted the send
+        send_code(get_gateway(), Target.of(shopper, "shopper"), "sms", Requester(ip="198.51.100.8"), POLICY)
+    assert caught.value.code == "too_many_codes" and caught.value.retry_after > 0
+    db.session.rollback()
+    code = simulator.state.last_code(shopper)
+    approved = check_code(get_gateway(), Target.of(shopper, "shopper"), code, who, POLICY)
+    assert approved.outcome == "approved"

@@ -194,13 +194,15 @@ def test_a_slot_taken_by_a_racing_allocation_is_skipped_for_the_next_number(db, 
     if db.engine.dialect.name == "postgresql":
         # The pick sees committed rows; leave party A out of its check, so it is as
         # blind to the first binding as it is to a racing allocation's uncommitted one.
-        blind = allocation_sql._FITS.replace("x.party_a_hash = :a_hash", "x.party_a_hash = 'nobody'")
+        blind = allocation_sql._FITS.replace("x.party_a_hash = ANY(CAST(:a_hashes AS varchar[]))",
+                                             "x.party_a_hash = 'nobody'")
+        assert blind != allocation_sql._FITS
         monkeypatch.setattr(allocation_sql, "_PG_DIRECT", allocation_sql._pg_statements(blind))
     else:
         real_uses = allocation_sql._uses
         monkeypatch.setattr(allocation_sql, "_DIRECT", {})  # the queries are built again, blind
         monkeypatch.setattr(allocation_sql, "_uses", lambda column, param: (
-            real_uses(column, param) if param == "b_hash" else sqlalchemy.false()))
+            real_uses(column, param) if param == "b_hashes" else sqlalchemy.false()))
     binding = make_binding(MERCHANT, SHOPPERS[1])
     assert binding.proxy_number_id == second.id
     assert db.session.get(ProxyNumber, first.id).active_bindings == 1
@@ -241,8 +243,10 @@ def test_the_allocating_statement_reads_bindings_by_index_in_a_generic_plan(db):
     db.session.execute(text("ANALYZE bindings"))
     plan = generic_plan(db.session, allocation_sql._PG_DIRECT[True, False], types={
         "check": "boolean", "now": "timestamptz", "created_at": "timestamptz", "expires_at": "timestamptz",
-        "default_cap": "integer", "merchant_id": "integer", "skip": "integer[]", "client_id": "integer"},
-        values={"check": "true", "a_hash": "'a1'", "b_hash": "'b-new'", "skip": "'{}'", "merchant_id": "NULL",
+        "default_cap": "integer", "merchant_id": "integer", "skip": "integer[]", "client_id": "integer",
+        "a_hashes": "varchar[]", "b_hashes": "varchar[]", "hashes": "varchar[]"},
+        values={"check": "true", "a_hashes": "'{a1}'", "b_hashes": "'{b-new}'", "hashes": "'{a1,b-new}'",
+                "skip": "'{}'", "merchant_id": "NULL",
                 "extension": "NULL", "default_cap": "200", "country": "'CN'", "client_id": "NULL",
                 "order_ref": "NULL"})
     assert "Seq Scan on bindings" not in plan, plan

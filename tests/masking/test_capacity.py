@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from registry.core.timeutil import utcnow
 from registry.masking import capacity, pool
-from registry.masking.models import Binding, ProxyNumber
+from registry.masking.models import Binding, PoolLowCountry, ProxyNumber
 from registry.telephony import get_gateway
-from tests.factories import make_binding, make_proxy
+from registry.webhooks.models import WebhookEvent
+from registry.webhooks.operations import create_endpoint
+from tests.factories import make_binding, make_client, make_proxy
 from tests.pool_support import restore_simulator_numbers  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("restore_simulator_numbers")
-
-
-@pytest.fixture(autouse=True)
-def fresh_hook():
-    capacity._ANNOUNCED.clear()
-    yield
-    capacity._ANNOUNCED.clear()
 
 
 def config(app, **overrides) -> dict:
@@ -76,6 +75,44 @@ def test_pool_low_is_emitted_once_while_a_country_stays_low(app, db, monkeypatch
     assert capacity.check_pool(get_gateway(), config(app))["announced"] == []
     assert [(event, e["country"], e["free"], e["capacity"], e["watermark"]) for event, e in heard] == [
         ("pool.low", "CN", 0, 0, 10)]
+
+
+def _tick(app, database_url: str, simulator) -> str:
+    """What `scheduler tick --force` says of the pool check, run as a process of its own."""
+    env = {**os.environ, "DATABASE_URL": database_url, "TWILIO_API_URL": simulator.url,
+           "SECRET_KEY": "s" * 40, "DATA_KEY": app.config["DATA_KEY"], "REGISTRY_ENV": "development",
+           "PROXY_NUMBER_CAP": "4", "POOL_LOW_WATERMARK": "10"}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick", "--force"],
+                          cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("check-pool: ")]
+    return line
+
+
+def test_pool_low_is_announced_once_whichever_scheduler_checks(app, db, database_url, simulator):
+    """The countries announced are in the database, not in a scheduler's memory: a second
+    scheduler process taking the next check does not announce a country still low; once it
+    recovered, running low again is announced again."""
+    create_endpoint(make_client(scopes=("webhooks",))[0].id, "http://127.0.0.1:9/nothing-listens", ["pool.low"],
+                    None, app.config)
+    proxy = make_proxy("+8613900000001", cap=1)
+    make_binding("+8613800138000", "+8613700137000")
+    db.session.commit()
+    assert "'announced': ['CN']" in _tick(app, database_url, simulator)
+    assert "'low': ['CN'], 'announced': []" in _tick(app, database_url, simulator)
+    assert db.session.scalars(sa.select(PoolLowCountry.country)).all() == ["CN"]
+    proxy.cap = 10  # room again: recovered, the row goes
+    db.session.commit()
+    assert capacity.check_pool(get_gateway(), config(app)) == {"low": [], "announced": [], "bought": []}
+    db.session.commit()
+    assert db.session.scalars(sa.select(PoolLowCountry.country)).all() == []
+    proxy.cap = 1
+    db.session.commit()
+    assert "'announced': ['CN']" in _tick(app, database_url, simulator)
+    events = db.session.scalars(sa.select(sa.func.count()).select_from(WebhookEvent)
+                                .where(WebhookEvent.type == "pool.low")).one()
+    assert events == 2
 
 
 def test_no_auto_buy_unless_configured(app, db, simulator):

@@ -6,7 +6,6 @@ import pytest
 
 from registry.core.errors import RateLimited
 from registry.core.extensions import db
-from registry.core.phones import get_cipher
 from registry.telephony import get_gateway
 from registry.verification.models import Verification, VerificationAttempt
 from registry.verification.operations import Target, send_code
@@ -17,7 +16,7 @@ SHOPPER = Requester(ip="203.0.113.5")
 
 
 def target(e164="+8613800138000"):
-    return Target(e164=e164, number_hash=get_cipher().lookup_hash(e164), subject="shopper")
+    return Target.of(e164, "shopper")
 
 
 @pytest.fixture(autouse=True)
