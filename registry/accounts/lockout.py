@@ -18,9 +18,9 @@ from sqlalchemy import delete, func, select
 
 from registry.accounts.models import LoginThrottle
 from registry.core import dialects
+from registry.core.ciphers import data_keys
 from registry.core.errors import RateLimited
 from registry.core.extensions import db
-from registry.core.phones import data_keys
 from registry.core.timeutil import as_utc, utcnow
 
 # Failures older than this are forgotten: an occasional typo months apart never locks.

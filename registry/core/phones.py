@@ -10,7 +10,6 @@ masked (`mask`) to everyone but their owner.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import unicodedata
@@ -18,13 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from phonenumbers import PhoneNumberType
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
+from registry.core.ciphers import RotatingFernet, data_keys, derived_key
 from registry.core.errors import InvalidInput
 
 # Longest text we even try to parse; E.164 is at most 15 digits, so anything
@@ -188,27 +185,7 @@ def mask(e164: str) -> str:
     return f"+{parsed.country_code} {national[:keep_head]}{'*' * hidden}{national[-keep_tail:]}"
 
 
-def data_keys(data_key: str) -> list[str]:
-    """The keys `DATA_KEY` lists, newest first: one key, or several comma-separated during a
-    rotation (docs/several-hosts.md)."""
-    keys = [key.strip() for key in data_key.split(",") if key.strip()]
-    if not keys:
-        raise ValueError("DATA_KEY lists no key")
-    return keys
-
-
-def derived_key(secret: bytes, label: bytes) -> bytes:
-    """A 32-byte key of `secret` for one use, named by `label` (HKDF-SHA256): keys of one
-    `DATA_KEY` under different labels are unrelated."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
-
-
-def derived_fernets(data_key: str, label: bytes) -> list[Fernet]:
-    """A Fernet for each key `DATA_KEY` lists (newest first), under `label`'s derived key."""
-    return [Fernet(base64.urlsafe_b64encode(derived_key(key.encode(), label))) for key in data_keys(data_key)]
-
-
-class PhoneCipher:
+class PhoneCipher(RotatingFernet):
     """Encrypts numbers and computes their keyed lookup hash.
 
     Both keys are derived from each key `DATA_KEY` lists with HKDF and distinct labels, so the
@@ -218,8 +195,7 @@ class PhoneCipher:
     """
 
     def __init__(self, data_key: str):
-        self._fernets = derived_fernets(data_key, b"phone-encryption")
-        self._fernet = MultiFernet(self._fernets)
+        super().__init__(data_key, b"phone-encryption", "phone number")
         self._mac_keys = [derived_key(key.encode(), b"phone-lookup-hmac") for key in data_keys(data_key)]
         self._mac_key = self._mac_keys[0]
 
@@ -227,23 +203,6 @@ class PhoneCipher:
     def rotating(self) -> bool:
         """Whether `DATA_KEY` lists older keys besides the newest."""
         return len(self._mac_keys) > 1
-
-    def encrypt(self, e164: str) -> str:
-        return self._fernet.encrypt(e164.encode()).decode()
-
-    def decrypt(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise ValueError("a stored phone number cannot be decrypted with DATA_KEY") from None
-
-    def is_current(self, token: str) -> bool:
-        """Whether `token` is encrypted with the newest key (nothing for `keys rotate` to do)."""
-        try:
-            self._fernets[0].decrypt(token.encode())
-        except InvalidToken:
-            return False
-        return True
 
     def lookup_hash(self, e164: str) -> str:
         """Keyed hash of an E.164 number under the newest key, for equality search and

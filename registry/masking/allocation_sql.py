@@ -33,7 +33,8 @@ P, B = PROXIES.c, BINDINGS.c
 def _uses(party_column, hashes_param: str):
     """The proxy number holds an active direct binding of the party, under any of its hashes
     (one probe of its unique index per key `DATA_KEY` lists)."""
-    return exists().where(B.proxy_number_id == P.id, party_column.in_(bindparam(hashes_param, expanding=True)),
+    return exists().where(B.proxy_number_id == P.id,
+                          party_column.in_(bindparam(hashes_param, expanding=True)),
                           B.ended_at.is_(None), B.extension.is_(None))
 
 

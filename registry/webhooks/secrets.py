@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import secrets
 
-from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
-from registry.core.phones import derived_fernets
+from registry.core.ciphers import RotatingFernet
 
 PREFIX = "whsec_"
 
@@ -20,29 +19,11 @@ def new_secret() -> str:
     return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-class SecretCipher:
+class SecretCipher(RotatingFernet):
     """Fernet under an HKDF key of `DATA_KEY` with its own label (never the phones' key)."""
 
     def __init__(self, data_key: str):
-        # Every key DATA_KEY lists (newest first): encrypts with the newest, decrypts with any.
-        self._fernets = derived_fernets(data_key, b"webhook-signing-secret")
-        self._fernet = MultiFernet(self._fernets)
-
-    def is_current(self, token: str) -> bool:
-        try:
-            self._fernets[0].decrypt(token.encode())
-        except InvalidToken:
-            return False
-        return True
-
-    def encrypt(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode()).decode()
-
-    def decrypt(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise ValueError("a stored webhook secret cannot be decrypted with DATA_KEY") from None
+        super().__init__(data_key, b"webhook-signing-secret", "webhook secret")
 
 
 def _cipher() -> SecretCipher:

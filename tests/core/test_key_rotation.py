@@ -16,10 +16,10 @@ from registry.masking.routing import decide
 from registry.merchants.models import MerchantNumber
 from registry.merchants.operations import add_number
 from registry.shoppers.models import Shopper
+from registry.shoppers.operations import asserted_shopper, is_blocked_number
 from registry.telephony import get_gateway
 from registry.verification.operations import Target, check_code, send_code
 from registry.verification.policy import Requester, VerificationPolicy
-from registry.shoppers.operations import asserted_shopper, is_blocked_number
 from tests.conftest import TEST_DATA_KEY
 from tests.factories import (
     make_binding,

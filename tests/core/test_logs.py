@@ -138,7 +138,8 @@ def test_no_real_number_or_code_in_any_log_line_of_the_main_journeys(
     assert found.status_code == 200 and found.json["items"]
 
     text = captured.getvalue()
-    assert len(lines(captured)) > 20
+    # The journeys were logged (how many lines the call legs add depends on timing).
+    assert len(lines(captured)) > 10 and "/Calls.json" in text
     secrets = [form for e164 in (MERCHANT_NEW, SHOPPER, MERCHANT, BOUND_SHOPPER) for form in forms(e164)]
     secrets += [code for code in codes if code]
     leaked = sorted({secret for secret in secrets if secret in text})

@@ -94,8 +94,8 @@ def test_pool_low_is_announced_once_whichever_scheduler_checks(app, db, database
     """The countries announced are in the database, not in a scheduler's memory: a second
     scheduler process taking the next check does not announce a country still low; once it
     recovered, running low again is announced again."""
-    create_endpoint(make_client(scopes=("webhooks",))[0].id, "http://127.0.0.1:9/nothing-listens", ["pool.low"],
-                    None, app.config)
+    receiver, _key = make_client(scopes=("webhooks",))
+    create_endpoint(receiver.id, "http://127.0.0.1:9/nothing-listens", ["pool.low"], None, app.config)
     proxy = make_proxy("+8613900000001", cap=1)
     make_binding("+8613800138000", "+8613700137000")
     db.session.commit()
