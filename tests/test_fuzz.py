@@ -195,6 +195,7 @@ ROUTES = [
     Route("POST", "/api/v1/webhook-deliveries/{delivery}/retry", "integration"),
     # a recording through the signed link of a `recording.ready` event (no key: the link is it)
     Route("GET", "/api/v1/recordings/{token}", "anon"),
+    Route("POST", "/api/v1/recordings/{token}/renew", "integration"),
     # the merchant import (scope merchants)
     Route("GET", "/api/v1/merchants/by-external-id/{external}", "integration"),
     Route("POST", "/api/v1/merchants/import", "integration",

@@ -3,7 +3,8 @@
 A link is `PUBLIC_BASE_URL/api/v1/recordings/<token>`: the token carries the call record's id
 and the moment the link expires, signed with `SECRET_KEY` (itsdangerous, salted for this use
 alone), so it cannot be forged or extended; whoever holds it until then may fetch the audio.
-The `recording.ready` webhook carries one, lasting `RECORDING_LINK_TTL_SECONDS`.
+The `recording.ready` webhook carries one, lasting `RECORDING_LINK_TTL_SECONDS`; an integration
+client holding one, expired or not, may have it renewed (`webhooks.recordings.renew_link`).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ class LinkRefused(Exception):
         self.reason = reason
 
 
-def read_token(token: str, now: float | None = None) -> int:
-    """The call record id a valid token names; LinkRefused if it is forged or expired."""
+def read_token(token: str, now: float | None = None, expired_ok: bool = False) -> int:
+    """The call record id a valid token names; LinkRefused if it is forged, or expired (unless
+    `expired_ok`: an authentic token whose time ran out, which a marketplace may renew)."""
     try:
         payload = _serializer().loads(token)
     except BadSignature:
@@ -53,6 +55,6 @@ def read_token(token: str, now: float | None = None) -> int:
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in payload)):
         raise LinkRefused("forged")
     record_id, expires = payload
-    if (now if now is not None else time.time()) >= expires:
+    if not expired_ok and (now if now is not None else time.time()) >= expires:
         raise LinkRefused("expired")
     return record_id

@@ -14,6 +14,7 @@ from registry.core.timeutil import as_utc
 from registry.integrations.auth import client_required, current_client
 from registry.integrations.idempotency import idempotent
 from registry.webhooks import operations
+from registry.webhooks.recordings import renew_link
 from registry.webhooks.events import EVENT_TYPES
 from registry.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -84,6 +85,11 @@ class Delivery(ApiModel):
     last_latency_ms: int | None
     created_at: datetime
     log: list[Attempt]
+
+
+class RecordingLink(ApiModel):
+    download_url: str = Field(description="A signed link of the registry's own, needing no key.")
+    download_expires_at: datetime
 
 
 class DeliveryQuery(ApiModel):
@@ -200,3 +206,15 @@ def list_deliveries(endpoint_id: int, query: DeliveryQuery):
 def retry_delivery(delivery_id: int):
     """Send a finished delivery once more (same `webhook-id`), by the scheduler, soon."""
     return _delivery(operations.retry_delivery(current_client().id, delivery_id)), 202
+
+
+@bp.post("/recordings/<token>/renew")
+@client_required("webhooks")
+@idempotent
+@operation(responses={200: RecordingLink}, errors=(403, 404), tags=TAGS)
+def renew_recording_link(token: str):
+    """A fresh download link for the recording a `recording.ready` link names, expired or not
+    (a delivery retried after its link expired carries the expired one). `token` is the last
+    segment of that link's path. 403 if it is forged, 404 if retention deleted the recording."""
+    link = renew_link(token, current_client().id)
+    return RecordingLink(download_url=link.url, download_expires_at=link.expires_at)

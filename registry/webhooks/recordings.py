@@ -2,13 +2,22 @@
 
 Emitted by the copy job (`calllog.recordings`, through its `on_stored` hook, registered by the
 app factory) in the transaction that records the copy. The event carries an expiring, signed
-download link of the registry's own (`calllog.links`), never Twilio's URL."""
+download link of the registry's own (`calllog.links`), never Twilio's URL. Every attempt of a
+delivery carries the same body, so one retried after the link expired carries an expired link:
+the receiver renews it (`renew_link`)."""
 
 from __future__ import annotations
 
-from registry.calllog.links import make_link
-from registry.calllog.recordings import StoredRecording
+import logging
+
+from registry.calllog.links import Link, LinkRefused, make_link, read_token
+from registry.calllog.models import CallRecord
+from registry.calllog.recordings import StoredRecording, stored_sid
+from registry.core.errors import Forbidden, NotFound
+from registry.core.extensions import db
 from registry.webhooks.events import emit, iso
+
+log = logging.getLogger(__name__)
 
 
 def recording_ready(stored: StoredRecording) -> None:
@@ -18,3 +27,18 @@ def recording_ready(stored: StoredRecording) -> None:
         "callback_id": stored.callback_request_id, "duration": stored.duration_seconds,
         "download_url": link.url, "download_expires_at": iso(link.expires_at),
         "sha256": stored.sha256, "bytes": stored.size, "stored_at": iso(stored.stored_at)})
+
+
+def renew_link(token: str, client_id: int) -> Link:
+    """A fresh link to the recording an authentic link names, however long ago that one expired:
+    holding the link (only its event's receivers do) and a client key is the proof. 403 if the
+    link is forged, 404 if the recording is no longer kept."""
+    try:
+        record_id = read_token(token, expired_ok=True)
+    except LinkRefused:
+        raise Forbidden("forbidden.recording_link_forged") from None
+    record = db.session.get(CallRecord, record_id)
+    if record is None or stored_sid(record) is None:
+        raise NotFound("not_found.recording")
+    log.info("recording link of call record %s renewed for integration client %s", record_id, client_id)
+    return make_link(record_id)

@@ -21,7 +21,7 @@ from registry.webhooks.models import WebhookEvent
 from registry.webhooks.operations import create_endpoint
 from tests.calllog.s3 import moto_s3_server, s3_bucket  # noqa: F401 - fixtures
 from tests.calllog.test_recordings import recorded_leg, simulated_recording
-from tests.factories import make_client
+from tests.factories import bearer, make_client
 
 COPY = next(job for job in JOBS if job.name == "copy-recordings")
 RETENTION = next(job for job in JOBS if job.name == "retention")
@@ -163,3 +163,40 @@ def test_the_cli_copy_announces_too(app, db, simulator, local):
     result = app.test_cli_runner().invoke(args=["calllog", "copy-recordings"])
     assert result.exit_code == 0 and "stored: 1" in result.output
     assert [e["call_record_id"] for e in ready_events()] == [record.id]
+
+
+def test_an_expired_link_is_renewed_for_a_client_holding_it(app, client, db, simulator, local):
+    """A delivery retried after its link expired carries the expired link: the receiver trades
+    it, with its key, for a fresh one to the same recording."""
+    subscribe(app)
+    record, _ = copied(app, db, simulator)
+    with app.test_request_context():
+        stale = make_link(record.id, ttl_seconds=3600, now=time.time() - 7200)
+    token = stale.url.rsplit("/", 1)[1]
+    assert client.get(PATH + token).status_code == 403
+    _, key = make_client(scopes=("webhooks",))
+    before = datetime.now(UTC)
+    renewed = client.post(f"{PATH}{token}/renew", headers=bearer(key))
+    assert renewed.status_code == 200, renewed.json
+    expires = datetime.fromisoformat(renewed.json["download_expires_at"])
+    assert timedelta(seconds=3590) < expires - before <= timedelta(seconds=3601)
+    fresh = client.get(renewed.json["download_url"].split("127.0.0.1:5000", 1)[1])
+    assert fresh.status_code == 200 and fresh.data == (local / f"{record.recording_sid}.wav").read_bytes()
+
+
+def test_renewing_needs_a_webhooks_key_and_an_authentic_link_to_a_kept_recording(app, client, db, simulator,
+                                                                                  local):
+    subscribe(app)
+    record, event = copied(app, db, simulator)
+    token = link_path(event).removeprefix(PATH)
+    assert client.post(f"{PATH}{token}/renew").status_code == 401
+    _, bindings_key = make_client(scopes=("bindings",))
+    assert client.post(f"{PATH}{token}/renew", headers=bearer(bindings_key)).status_code == 403
+    _, key = make_client(name="Receiver", scopes=("webhooks",))
+    forged = client.post(f"{PATH}{token[:-2]}xx/renew", headers=bearer(key))
+    assert forged.status_code == 403 and forged.json["error"]["reason"] == "forbidden.recording_link_forged"
+    record.created_at = utcnow() - timedelta(days=200)
+    db.session.commit()
+    assert run_job(app, RETENTION).recordings_deleted == 1
+    gone = client.post(f"{PATH}{token}/renew", headers=bearer(key))
+    assert gone.status_code == 404 and gone.json["error"]["reason"] == "not_found.recording"
