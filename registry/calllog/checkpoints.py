@@ -5,7 +5,9 @@ rewound with them. So the scheduler's `checkpoint-call-log` job signs, with an
 Ed25519 key (`CHECKPOINT_SIGNING_KEY`), the sealed chain's length and the hash of
 its last event; `calllog verify` checks every checkpoint against the chain, and
 `calllog checkpoint export` hands them to an outsider, who checks them with the
-public key (`calllog checkpoint public-key`) and keeps them away from us.
+public key (`calllog checkpoint public-key`) and keeps them away from us;
+`calllog verify --checkpoints FILE` checks the chain against such a kept export,
+so checkpoints deleted together with the events they counted show too.
 
 The signed bytes (docs/operations.md), all ASCII:
 `registry call-log checkpoint v1\n<events>\n<head_hash>\n<created_at>`, with
@@ -16,8 +18,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
+from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -114,30 +119,91 @@ def _signature_ok(checkpoint: ChainCheckpoint, public) -> bool:
     return True
 
 
+def _verdict(report: ChainReport, checkpoint: ChainCheckpoint, stored_hash: str | None, public: dict,
+             where: str) -> ChainReport | None:
+    """The failure `checkpoint` shows in `report`'s chain (whose event at its count has
+    `stored_hash`), or None if it vouches for it."""
+    key = public.get(checkpoint.key_id)
+    if key is None:
+        reason = f"{where} was signed by an unknown key {checkpoint.key_id[:16]}"
+    elif not _signature_ok(checkpoint, key):
+        reason = f"{where} has an invalid signature"
+    elif checkpoint.events > report.events:
+        return replace(report, broken_at=report.events + 1,
+                       reason=f"events after {report.events} were removed ({where} counted "
+                              f"{checkpoint.events})")
+    elif stored_hash != checkpoint.head_hash:
+        reason = f"event {checkpoint.events} differs from {where}: the chain was rewritten"
+    else:
+        return None
+    return replace(report, broken_at=max(1, min(checkpoint.events, report.events + 1)), reason=reason)
+
+
+def _public_keys() -> dict:
+    return {key_id(k.public_key()): k.public_key() for k in signing_keys()}
+
+
 def check(report: ChainReport, up_to_id: int) -> ChainReport:
     """`report` (an intact walk of the chain) checked against every checkpoint up to `up_to_id`:
     each must carry a valid signature of a known key, and the chain must still have the event it
     counted, with the hash it signed. The first failure, by position in the chain, is reported."""
     if not report.ok or up_to_id == 0:
         return report
-    public = {key_id(k.public_key()): k.public_key() for k in signing_keys()}
+    public = _public_keys()
     rows = db.session.execute(
         select(ChainCheckpoint, CallEvent.hash).outerjoin(CallEvent, CallEvent.seq == ChainCheckpoint.events)
         .where(ChainCheckpoint.id <= up_to_id).order_by(ChainCheckpoint.events, ChainCheckpoint.id))
     for checkpoint, stored_hash in rows:
-        where = f"checkpoint {checkpoint.id}"
-        key = public.get(checkpoint.key_id)
-        if key is None:
-            reason = f"{where} was signed by an unknown key {checkpoint.key_id[:16]}"
-        elif not _signature_ok(checkpoint, key):
-            reason = f"{where} has an invalid signature"
-        elif checkpoint.events > report.events:
-            return replace(report, broken_at=report.events + 1,
-                           reason=f"events after {report.events} were removed ({where} counted "
-                                  f"{checkpoint.events})")
-        elif stored_hash != checkpoint.head_hash:
-            reason = f"event {checkpoint.events} differs from {where}: the chain was rewritten"
-        else:
+        if (failed := _verdict(report, checkpoint, stored_hash, public, f"checkpoint {checkpoint.id}")):
+            return failed
+    return report
+
+
+def read_export(lines: Iterable[str]) -> list[ChainCheckpoint]:
+    """The checkpoints of an export kept outside (`calllog checkpoint export`'s JSON lines), as
+    unsaved rows; ValueError naming the first line that is not one."""
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
             continue
-        return replace(report, broken_at=max(1, min(checkpoint.events, report.events + 1)), reason=reason)
+        try:
+            item = json.loads(line)
+            checkpoint = ChainCheckpoint(
+                id=_int(item["id"]), created_at=datetime.fromisoformat(item["created_at"]),
+                events=_int(item["events"]), head_hash=str(item["head_hash"]), key_id=str(item["key_id"]),
+                signature=str(item["signature"]))
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"line {number} is not an exported checkpoint ({type(error).__name__}: "
+                             f"{error})") from None
+        kept.append(checkpoint)
+    return kept
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"{value!r} is not a count")
+    return value
+
+
+def check_export(report: ChainReport, kept: list[ChainCheckpoint]) -> ChainReport:
+    """`report` checked against checkpoints exported earlier and kept out of the database's reach:
+    each must vouch for the chain as a stored one does, and still be stored as exported, so
+    checkpoints deleted or rewritten together with the events they counted show too."""
+    if not report.ok or not kept:
+        return report
+    public = _public_keys()
+    hashes = dict(db.session.execute(select(CallEvent.seq, CallEvent.hash)
+                                     .where(CallEvent.seq.in_({c.events for c in kept}))).all())
+    stored = {c.id: c for c in db.session.scalars(select(ChainCheckpoint)
+                                                  .where(ChainCheckpoint.id.in_({c.id for c in kept})))}
+    for checkpoint in sorted(kept, key=lambda c: (c.events, c.id)):
+        where = f"exported checkpoint {checkpoint.id}"
+        if (failed := _verdict(report, checkpoint, hashes.get(checkpoint.events), public, where)):
+            return failed
+        row = stored.get(checkpoint.id)
+        if row is None or (row.events, row.head_hash, row.signature) != (
+                checkpoint.events, checkpoint.head_hash, checkpoint.signature):
+            return replace(report, broken_at=max(1, checkpoint.events),
+                           reason=f"{where} is {'missing from' if row is None else 'not as stored in'} "
+                                  "the database: the checkpoints were altered")
     return report

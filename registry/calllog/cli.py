@@ -12,17 +12,25 @@ calllog_cli = AppGroup("calllog", help="The tamper-evident call log.")
 @calllog_cli.command("verify")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes walking the chain in parallel (PostgreSQL; default CALLLOG_VERIFY_WORKERS).")
-def verify_command(workers: int | None) -> None:
+@click.option("--checkpoints", "export", type=click.File("r", encoding="utf-8"), default=None,
+              help="An earlier `calllog checkpoint export`, kept outside: check the chain against it too.")
+def verify_command(workers: int | None, export) -> None:
     """Walk the hash chain; exit 1 naming the first broken link. The outcome is kept
     as the latest verification result (the staff console shows it)."""
+    from registry.calllog.checkpoints import read_export
     from registry.calllog.verification import run_verification
 
+    try:
+        kept = read_export(export) if export is not None else []
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--checkpoints") from None
     with unit_of_work():
-        result = run_verification(workers=workers)
+        result = run_verification(workers=workers, kept=kept)
     if result.ok:
         rate = result.events / result.seconds if result.seconds > 0 else 0
+        agreed = f"; the {len(kept)} exported checkpoints agree" if kept else ""
         click.echo(f"call log intact: {result.events} events verified in {result.seconds:.2f} s "
-                   f"({rate:,.0f}/s)")
+                   f"({rate:,.0f}/s){agreed}")
         return
     click.echo(f"call log BROKEN at event {result.broken_at}: {result.reason} "
                f"({result.events} events verified before it)", err=True)

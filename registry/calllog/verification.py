@@ -24,8 +24,9 @@ from multiprocessing import get_context
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from registry.calllog import checkpoints
 from registry.calllog.chain import GENESIS, ChainReport, check_rows, combine, seal_pending
-from registry.calllog.models import CallEvent, ChainHead, ChainVerification
+from registry.calllog.models import CallEvent, ChainCheckpoint, ChainHead, ChainVerification
 from registry.core import dialects
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc
@@ -134,11 +135,13 @@ def _scan_sqlite() -> ChainReport:
 
 # --- the kept results --------------------------------------------------------
 
-def run_verification(workers: int | None = None) -> ChainVerification:
-    """Seal what is committed, verify the chain and keep the outcome (flushed; the caller commits)."""
+def run_verification(workers: int | None = None,
+                     kept: list[ChainCheckpoint] | None = None) -> ChainVerification:
+    """Seal what is committed, verify the chain (and against `kept`, checkpoints of an earlier
+    export) and keep the outcome (flushed; the caller commits)."""
     started = time.perf_counter()
     seal_pending()
-    report = verify(workers=workers)
+    report = checkpoints.check_export(verify(workers=workers), kept or [])
     result = ChainVerification(ok=report.ok, events=report.events, broken_at=report.broken_at,
                                reason=report.reason, seconds=round(time.perf_counter() - started, 3))
     db.session.add(result)
@@ -177,8 +180,6 @@ def verify(events: Iterable[CallEvent] | None = None, head: ChainHead | None = N
     against every signed checkpoint (`checkpoints.check`): a cut tail shows.
     """
     if events is None and head is None:
-        from registry.calllog import checkpoints
-
         up_to = checkpoints.latest_id()  # before the scan: see `checkpoints.latest_id`
         return checkpoints.check(scan(workers=workers), up_to)
     if events is None:

@@ -14,9 +14,9 @@ from registry.core.timeutil import as_utc
 from registry.integrations.auth import client_required, current_client
 from registry.integrations.idempotency import idempotent
 from registry.webhooks import operations
-from registry.webhooks.recordings import renew_link
 from registry.webhooks.events import EVENT_TYPES
 from registry.webhooks.models import WebhookDelivery, WebhookEndpoint
+from registry.webhooks.recordings import renew_link
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
 TAGS = ("webhooks",)

@@ -179,3 +179,65 @@ def test_production_without_a_key_writes_no_checkpoint(app, db):
     fill(db, 2)
     assert checkpoint(app, db) == "off (CHECKPOINT_SIGNING_KEY is not set)"
     assert verify().ok
+
+
+def _export(runner, tmp_path):
+    path = tmp_path / "checkpoints.jsonl"
+    path.write_text(runner.invoke(args=["calllog", "checkpoint", "export"]).output)
+    return str(path)
+
+
+def test_a_kept_export_shows_checkpoints_deleted_with_the_tail(app, db, runner, tmp_path):
+    """Whoever can cut the tail can delete the checkpoints that counted it; the export kept
+    outside still shows it."""
+    fill(db, 3)
+    checkpoint(app, db)
+    fill(db, 2, start=3)
+    checkpoint(app, db)
+    kept = _export(runner, tmp_path)
+    fine = runner.invoke(args=["calllog", "verify", "--checkpoints", kept])
+    assert fine.exit_code == 0 and "5 events verified" in fine.output
+    assert "the 2 exported checkpoints agree" in fine.output
+    _cut_tail(db, 3)
+    db.session.execute(text("DELETE FROM call_log_checkpoints WHERE events > 3"))
+    db.session.commit()
+    assert verify().ok  # what the database alone says
+    outcome = runner.invoke(args=["calllog", "verify", "--checkpoints", kept])
+    assert outcome.exit_code == 1
+    assert "BROKEN at event 4: events after 3 were removed (exported checkpoint" in outcome.output
+    assert last_result().ok is False
+
+
+def test_a_kept_export_shows_a_checkpoint_rewritten_or_deleted_alone(app, db, runner, tmp_path):
+    fill(db, 3)
+    checkpoint(app, db)
+    kept = _export(runner, tmp_path)
+    first = db.session.query(ChainCheckpoint).one().id
+    db.session.execute(text("DELETE FROM call_log_checkpoints"))
+    db.session.commit()
+    outcome = runner.invoke(args=["calllog", "verify", "--checkpoints", kept])
+    assert outcome.exit_code == 1
+    assert (f"exported checkpoint {first} is missing from the database: the checkpoints were altered"
+            in outcome.output)
+
+
+@pytest.mark.parametrize("line", ["not json", '{"id": 1}', '{"id": true, "created_at": "x", "events": 1, '
+                                  '"head_hash": "h", "key_id": "k", "signature": "s"}'])
+def test_an_unreadable_export_is_refused_naming_the_line(app, db, runner, tmp_path, line):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(f"\n{line}\n")
+    outcome = runner.invoke(args=["calllog", "verify", "--checkpoints", str(path)])
+    assert outcome.exit_code == 2 and "line 2 is not an exported checkpoint" in outcome.output
+    assert last_result() is None  # nothing was verified, nothing kept
+
+
+def test_a_forged_line_in_the_export_is_reported_as_the_export_s(app, db, runner, tmp_path):
+    fill(db, 2)
+    checkpoint(app, db)
+    path = tmp_path / "forged.jsonl"
+    exported = runner.invoke(args=["calllog", "checkpoint", "export"]).output
+    [line] = [json.loads(x) for x in exported.splitlines()]
+    path.write_text(json.dumps({**line, "events": 1}) + "\n")
+    outcome = runner.invoke(args=["calllog", "verify", "--checkpoints", str(path)])
+    assert outcome.exit_code == 1
+    assert f"exported checkpoint {line['id']} has an invalid signature" in outcome.output
