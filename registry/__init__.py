@@ -97,11 +97,15 @@ def register_client_auth(app: Flask) -> None:
 
 
 def register_recording_hooks(app: Flask) -> None:
-    """A stored recording is announced to the marketplace (`recording.ready`, `webhooks.recordings`)."""
+    """A stored recording is announced to the marketplace (`recording.ready`, `webhooks.recordings`);
+    with `WEBHOOK_AUDIENCE=owner` the outbox asks who owns an event's objects (`callbacks.audience`)."""
+    from registry.callbacks.audience import owners_of
     from registry.calllog.recordings import on_stored
+    from registry.webhooks.events import on_audience
     from registry.webhooks.recordings import recording_ready
 
     on_stored(app, recording_ready)
+    on_audience(app, owners_of)
 
 
 def register_body_limits(app: Flask) -> None:

@@ -131,6 +131,7 @@ def parse_schedule(name: str, value: str) -> tuple[int, ...]:
 
 
 LOG_FORMATS = ("text", "json")
+WEBHOOK_AUDIENCES = ("all", "owner")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -246,6 +247,11 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
             raise ConfigError("RECORDINGS_STORAGE must be empty, 'local' or s3://bucket/prefix")
     config["RECORDINGS_S3_ENDPOINT_URL"] = env.get("RECORDINGS_S3_ENDPOINT_URL", "")
     config["RECORDINGS_S3_REGION"] = env.get("RECORDINGS_S3_REGION", "")
+    # Who hears an event about a store, binding or callback: every subscribed endpoint, or only
+    # those of the clients that own it (registry/webhooks/events.py, docs/webhooks.md).
+    config["WEBHOOK_AUDIENCE"] = env.get("WEBHOOK_AUDIENCE", "all").strip().lower()
+    if config["WEBHOOK_AUDIENCE"] not in WEBHOOK_AUDIENCES:
+        raise ConfigError(f"WEBHOOK_AUDIENCE must be one of {', '.join(WEBHOOK_AUDIENCES)}")
     config["RECORDINGS_S3_SERVE"] = env.get("RECORDINGS_S3_SERVE", "redirect")
     if config["RECORDINGS_S3_SERVE"] not in ("redirect", "stream"):
         raise ConfigError("RECORDINGS_S3_SERVE must be redirect or stream")

@@ -132,14 +132,6 @@ class Binding(db.Model):
     def active(self) -> bool:
         return self.ended_at is None
 
-    def other_party(self, caller_hash: str) -> str | None:
-        """The number to connect a caller to, or None if the caller is not a party."""
-        if caller_hash == self.party_a_hash:
-            return self.party_b
-        if caller_hash == self.party_b_hash:
-            return self.party_a
-        return None
-
 
 class PoolLowCountry(db.Model):
     """A country announced as low (`pool.low`) and not recovered since: kept in the database, so

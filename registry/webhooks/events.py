@@ -1,15 +1,20 @@
 """The outbox: `emit(type, data)` writes an event and its deliveries in the caller's transaction.
 
-Who receives an event: every enabled endpoint subscribed to its type. A client is a marketplace
-back end of this one installation, so it hears about every store, callback and call of it; an
-installation serving marketplaces that must not see each other's stores runs one registry each.
-`ping` (an endpoint's test) goes to that endpoint alone.
+Who receives an event: every enabled endpoint subscribed to its type (`WEBHOOK_AUDIENCE=all`, the
+default: a client is a marketplace back end of this one installation, so it hears about every
+store, callback and call of it). With `WEBHOOK_AUDIENCE=owner`, an event about objects some
+clients own (the store a client imported, the binding or callback a client made) goes only to
+those clients' endpoints, as the API lets only them read the objects; an event no client owns
+(`pool.low`, a store that signed up by itself) still goes to every subscriber. The owners are
+found by a hook of a layer above (`on_audience`, registered by the app factory), since the
+objects are its features'. `ping` (an endpoint's test) goes to that endpoint alone.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,8 +62,8 @@ class Emitted:
     body: str
 
 
-def subscribers(event_type: str) -> list[int]:
-    """Ids of the enabled endpoints subscribed to `event_type`.
+def subscribers(event_type: str, clients: set[int] | None = None) -> list[int]:
+    """Ids of the enabled endpoints subscribed to `event_type` (of those `clients` only, if given).
 
     Read once per transaction (a job ending many bindings, a claim of many callbacks, emits
     event after event): kept in the session, for the transaction it was read in."""
@@ -66,11 +71,27 @@ def subscribers(event_type: str) -> list[int]:
     transaction = session.get_transaction()
     cached = session.info.get(_SUBSCRIBERS)
     if cached is None or cached[0] is not transaction or transaction is None:
-        rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events)
+        rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.client_id, WebhookEndpoint.events)
                                .where(WebhookEndpoint.enabled.is_(True))).all()
-        cached = (session.get_transaction(), [(row.id, set(row.events or ())) for row in rows])
+        cached = (session.get_transaction(), [(row.id, row.client_id, set(row.events or ())) for row in rows])
         session.info[_SUBSCRIBERS] = cached
-    return [endpoint_id for endpoint_id, types in cached[1] if event_type in types]
+    return [endpoint_id for endpoint_id, client_id, types in cached[1]
+            if event_type in types and (clients is None or client_id in clients)]
+
+
+def on_audience(app, owners: Callable[[dict], set[int]]) -> None:
+    """Register how to find the clients that own what an event's data names (its `merchant_id`,
+    `binding_id`, `callback_id`), for `WEBHOOK_AUDIENCE=owner`."""
+    app.extensions["webhook_owners"] = owners
+
+
+def _audience(data: dict) -> set[int] | None:
+    """The clients whose endpoints may hear an event with `data`: None for every subscriber."""
+    from flask import current_app
+
+    if current_app.config.get("WEBHOOK_AUDIENCE", "all") != "owner":
+        return None
+    return current_app.extensions["webhook_owners"](data) or None
 
 
 _SUBSCRIBERS = "webhook_subscribers"
@@ -91,6 +112,9 @@ def emit(event_type: str, data: dict, endpoint_ids: list[int] | None = None,
     if event_type not in EVENT_TYPES and event_type != PING:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     targets = subscribers(event_type) if endpoint_ids is None else list(endpoint_ids)
+    # Who owns the event's objects is asked only when someone listens.
+    if targets and endpoint_ids is None and (owners := _audience(data)) is not None:
+        targets = subscribers(event_type, owners)
     if not targets:
         return None
     from flask import current_app
