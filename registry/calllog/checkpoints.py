@@ -35,8 +35,10 @@ from registry.calllog.models import CallEvent, ChainCheckpoint, ChainHead
 from registry.core.extensions import db
 from registry.core.signing_keys import key_id, new_private_key_text, parse_private_keys
 from registry.core.timeutil import as_utc, utcnow
+from registry.core.urls import LARGEST_ID
 
 KEY_FILE = "checkpoint_signing_key"
+_CHUNK = 1000
 
 
 def message(events: int, head_hash: str, created_at: str) -> bytes:
@@ -172,7 +174,7 @@ def read_export(lines: Iterable[str]) -> list[ChainCheckpoint]:
                 id=_int(item["id"]), created_at=datetime.fromisoformat(item["created_at"]),
                 events=_int(item["events"]), head_hash=str(item["head_hash"]), key_id=str(item["key_id"]),
                 signature=str(item["signature"]))
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, RecursionError) as error:
             raise ValueError(f"line {number} is not an exported checkpoint ({type(error).__name__}: "
                              f"{error})") from None
         kept.append(checkpoint)
@@ -180,8 +182,8 @@ def read_export(lines: Iterable[str]) -> list[ChainCheckpoint]:
 
 
 def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise TypeError(f"{value!r} is not a count")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= LARGEST_ID:
+        raise TypeError(f"{value!r} is not an id or count")
     return value
 
 
@@ -192,10 +194,13 @@ def check_export(report: ChainReport, kept: list[ChainCheckpoint]) -> ChainRepor
     if not report.ok or not kept:
         return report
     public = _public_keys()
-    hashes = dict(db.session.execute(select(CallEvent.seq, CallEvent.hash)
-                                     .where(CallEvent.seq.in_({c.events for c in kept}))).all())
-    stored = {c.id: c for c in db.session.scalars(select(ChainCheckpoint)
-                                                  .where(ChainCheckpoint.id.in_({c.id for c in kept})))}
+    hashes, stored = {}, {}
+    for start in range(0, len(kept), _CHUNK):  # a bound parameter each: under the drivers' limits
+        part = kept[start:start + _CHUNK]
+        hashes.update(db.session.execute(select(CallEvent.seq, CallEvent.hash)
+                                         .where(CallEvent.seq.in_({c.events for c in part}))).all())
+        stored.update((c.id, c) for c in db.session.scalars(
+            select(ChainCheckpoint).where(ChainCheckpoint.id.in_({c.id for c in part}))))
     for checkpoint in sorted(kept, key=lambda c: (c.events, c.id)):
         where = f"exported checkpoint {checkpoint.id}"
         if (failed := _verdict(report, checkpoint, hashes.get(checkpoint.events), public, where)):

@@ -214,7 +214,8 @@ def retry_delivery(delivery_id: int):
 @operation(responses={200: RecordingLink}, errors=(403, 404), tags=TAGS)
 def renew_recording_link(token: str):
     """A fresh download link for the recording a `recording.ready` link names, expired or not
-    (a delivery retried after its link expired carries the expired one). `token` is the last
-    segment of that link's path. 403 if it is forged, 404 if retention deleted the recording."""
+    (a delivery retried after its link expired carries the expired one), to a client one of
+    whose endpoints was sent that event. `token` is the last segment of that link's path.
+    403 if it is forged; 404 if retention deleted the recording or it was never sent to you."""
     link = renew_link(token, current_client().id)
     return RecordingLink(download_url=link.url, download_expires_at=link.expires_at)

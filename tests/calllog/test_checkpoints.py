@@ -221,8 +221,13 @@ def test_a_kept_export_shows_a_checkpoint_rewritten_or_deleted_alone(app, db, ru
             in outcome.output)
 
 
-@pytest.mark.parametrize("line", ["not json", '{"id": 1}', '{"id": true, "created_at": "x", "events": 1, '
-                                  '"head_hash": "h", "key_id": "k", "signature": "s"}'])
+_LINE = '{{"id": {id}, "created_at": "2026-12-07T00:30:00+00:00", "events": {events}, "head_hash": "h", ' \
+        '"key_id": "k", "signature": "s"}}'
+
+
+@pytest.mark.parametrize("line", [
+    "not json", '{"id": 1}', _LINE.format(id="true", events=1), _LINE.format(id=-1, events=1),
+    _LINE.format(id=2**31, events=1), _LINE.format(id=1, events=2**70), "[" * 200_000])
 def test_an_unreadable_export_is_refused_naming_the_line(app, db, runner, tmp_path, line):
     path = tmp_path / "bad.jsonl"
     path.write_text(f"\n{line}\n")

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from registry.calllog.recordings import StoredRecording
 from registry.core.config import ConfigError, load_config
 from registry.core.extensions import db as database
 from registry.core.timeutil import utcnow
@@ -18,7 +19,8 @@ from registry.telephony import get_gateway
 from registry.webhooks.events import EVENT_TYPES
 from registry.webhooks.models import WebhookDelivery
 from registry.webhooks.operations import create_endpoint
-from tests.factories import bearer, make_client, make_merchant, make_number, make_proxy
+from registry.webhooks.recordings import recording_ready
+from tests.factories import bearer, make_call_record, make_client, make_merchant, make_number, make_proxy
 
 SHOPPER = "+8613700137000"
 
@@ -59,6 +61,23 @@ def test_a_binding_a_client_made_is_told_to_that_client_only(app, client, db, tw
     assert made.status_code == 201, made.json
     assert client.delete(f"/api/v1/bindings/{made.json['id']}", headers=bearer(key_a)).status_code == 204
     assert heard("binding.ended", two_clients) == ["A"]
+
+
+def test_a_recording_of_a_call_through_a_client_s_binding_goes_to_that_client(
+        app, client, db, two_clients):
+    """`recording.ready` (and `complaint.*`) name the call leg, not the binding: the leg stands for it."""
+    store = make_merchant()
+    make_number(store, "+8613800138000", status="verified")
+    make_proxy()
+    made = client.post("/api/v1/bindings", json={"merchant_id": store.id, "shopper_phone": SHOPPER},
+                       headers=bearer(two_clients["A"][1]))
+    record = make_call_record(store)
+    record.binding_id = made.json["id"]
+    database.session.commit()
+    recording_ready(StoredRecording(record.id, record.call_sid, store.id, None, 10, "RE" + "0" * 32,
+                                    "0" * 64, 10, utcnow()))
+    database.session.commit()
+    assert heard("recording.ready", two_clients) == ["A"]
 
 
 def test_a_store_a_client_imported_is_told_to_that_client_only(app, db, two_clients):

@@ -34,10 +34,12 @@ def local(app, tmp_path):
     return tmp_path / "recordings"
 
 
-def subscribe(app, events=("recording.ready",)) -> None:
-    client, _ = make_client(scopes=("webhooks",))
+def subscribe(app, events=("recording.ready",)) -> str:
+    """A client with an endpoint hearing `events`; its key."""
+    client, key = make_client(scopes=("webhooks",))
     create_endpoint(client.id, "http://127.0.0.1:9/hook", list(events), None, app.config)
     database.session.commit()
+    return key
 
 
 def ready_events() -> list[dict]:
@@ -165,16 +167,19 @@ def test_the_cli_copy_announces_too(app, db, simulator, local):
     assert [e["call_record_id"] for e in ready_events()] == [record.id]
 
 
-def test_an_expired_link_is_renewed_for_a_client_holding_it(app, client, db, simulator, local):
+def test_an_expired_link_is_renewed_for_the_client_it_was_sent_to(app, client, db, simulator, local):
     """A delivery retried after its link expired carries the expired link: the receiver trades
-    it, with its key, for a fresh one to the same recording."""
-    subscribe(app)
+    it, with its key, for a fresh one to the same recording. Anyone else the link reached gets
+    nothing (404, as for a recording never kept)."""
+    key = subscribe(app)
     record, _ = copied(app, db, simulator)
     with app.test_request_context():
         stale = make_link(record.id, ttl_seconds=3600, now=time.time() - 7200)
     token = stale.url.rsplit("/", 1)[1]
     assert client.get(PATH + token).status_code == 403
-    _, key = make_client(scopes=("webhooks",))
+    _, stranger = make_client(name="Not told", scopes=("webhooks",))
+    refused = client.post(f"{PATH}{token}/renew", headers=bearer(stranger))
+    assert refused.status_code == 404 and refused.json["error"]["reason"] == "not_found.recording"
     before = datetime.now(UTC)
     renewed = client.post(f"{PATH}{token}/renew", headers=bearer(key))
     assert renewed.status_code == 200, renewed.json
@@ -186,13 +191,13 @@ def test_an_expired_link_is_renewed_for_a_client_holding_it(app, client, db, sim
 
 def test_renewing_needs_a_webhooks_key_and_an_authentic_link_to_a_kept_recording(app, client, db, simulator,
                                                                                   local):
-    subscribe(app)
+    key = subscribe(app)
     record, event = copied(app, db, simulator)
     token = link_path(event).removeprefix(PATH)
     assert client.post(f"{PATH}{token}/renew").status_code == 401
-    _, bindings_key = make_client(scopes=("bindings",))
+    _, bindings_key = make_client(name="Bindings only", scopes=("bindings",))
     assert client.post(f"{PATH}{token}/renew", headers=bearer(bindings_key)).status_code == 403
-    _, key = make_client(name="Receiver", scopes=("webhooks",))
+    assert client.post(f"{PATH}{token}/renew", headers=bearer(key)).status_code == 200
     forged = client.post(f"{PATH}{token[:-2]}xx/renew", headers=bearer(key))
     assert forged.status_code == 403 and forged.json["error"]["reason"] == "forbidden.recording_link_forged"
     record.created_at = utcnow() - timedelta(days=200)
