@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -132,12 +133,34 @@ def test_compose_starts_two_web_two_schedulers_and_their_dependencies():
     assert services["scheduler-1"]["command"][-2:] == ["scheduler", "run"]
 
 
-@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client")
-def test_docker_compose_accepts_the_file():
+def _compose() -> list[str] | None:
+    """The Compose command this machine has: the docker client's plugin, or the standalone
+    `docker-compose` (Debian's package; `.ci/run` installs it); None if neither."""
     docker = shutil.which("docker")
-    version = subprocess.run([docker, "compose", "version"], capture_output=True, text=True)
-    if version.returncode != 0:
-        pytest.skip("the docker client has no compose plugin")
-    result = subprocess.run([docker, "compose", "-f", str(ROOT / "compose.yaml"), "config", "--quiet"],
-                            capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    standalone = shutil.which("docker-compose")
+    return [standalone] if standalone else None
+
+
+def test_docker_compose_accepts_the_file_and_wants_the_secrets(tmp_path):
+    command = _compose()
+    if command is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    text = (ROOT / "compose.yaml").read_text()
+    secrets = sorted(set(re.findall(r"\$\{([A-Z_]+):\?", text)))
+    assert {"SECRET_KEY", "DATA_KEY", "TWILIO_AUTH_TOKEN"} <= set(secrets)
+    given = {**os.environ, **dict.fromkeys(secrets, "placeholder")}
+
+    def config(path: Path, env: dict) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, "-f", str(path), "config", "--quiet"], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=60)
+
+    accepted = config(ROOT / "compose.yaml", given)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    # The check is a real one: a misspelt option is refused, and so is a start without a secret.
+    misspelt = tmp_path / "compose.yaml"
+    misspelt.write_text(text.replace("depends_on:", "depends_onn:", 1))
+    assert config(misspelt, given).returncode != 0
+    unset = config(ROOT / "compose.yaml", {k: v for k, v in given.items() if k != "DATA_KEY"})
+    assert unset.returncode != 0 and "DATA_KEY" in unset.stdout + unset.stderr
