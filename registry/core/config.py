@@ -90,6 +90,7 @@ STR_TUNABLES: dict[str, str] = {
 BOOL_TUNABLES: dict[str, bool] = {"RECORD_CALLS": True, "WEBHOOK_ALLOW_PRIVATE": False}
 # Seconds to wait before each retry of a failed webhook delivery, comma-separated.
 WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+WEBHOOK_AUDIENCES = ("all", "owner")
 
 
 class ConfigError(RuntimeError):
@@ -131,7 +132,6 @@ def parse_schedule(name: str, value: str) -> tuple[int, ...]:
 
 
 LOG_FORMATS = ("text", "json")
-WEBHOOK_AUDIENCES = ("all", "owner")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -237,6 +237,11 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
         config[name] = _parse_bool(name, env[name]) if name in env else default
     config["WEBHOOK_RETRY_SCHEDULE"] = parse_schedule(
         "WEBHOOK_RETRY_SCHEDULE", env.get("WEBHOOK_RETRY_SCHEDULE", WEBHOOK_RETRY_SCHEDULE))
+    # Who hears an event about a store, binding or callback: every subscribed endpoint, or only
+    # those of the clients that own it (registry/webhooks/events.py, docs/webhooks.md).
+    config["WEBHOOK_AUDIENCE"] = env.get("WEBHOOK_AUDIENCE", "all").strip().lower()
+    if config["WEBHOOK_AUDIENCE"] not in WEBHOOK_AUDIENCES:
+        raise ConfigError(f"WEBHOOK_AUDIENCE must be one of {', '.join(WEBHOOK_AUDIENCES)}")
     # Where copied call recordings are kept; empty means `recordings/` in the app's
     # instance folder (resolved when used, so a test app's own instance folder counts).
     config["RECORDINGS_DIR"] = env.get("RECORDINGS_DIR", "")
@@ -247,11 +252,6 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
             raise ConfigError("RECORDINGS_STORAGE must be empty, 'local' or s3://bucket/prefix")
     config["RECORDINGS_S3_ENDPOINT_URL"] = env.get("RECORDINGS_S3_ENDPOINT_URL", "")
     config["RECORDINGS_S3_REGION"] = env.get("RECORDINGS_S3_REGION", "")
-    # Who hears an event about a store, binding or callback: every subscribed endpoint, or only
-    # those of the clients that own it (registry/webhooks/events.py, docs/webhooks.md).
-    config["WEBHOOK_AUDIENCE"] = env.get("WEBHOOK_AUDIENCE", "all").strip().lower()
-    if config["WEBHOOK_AUDIENCE"] not in WEBHOOK_AUDIENCES:
-        raise ConfigError(f"WEBHOOK_AUDIENCE must be one of {', '.join(WEBHOOK_AUDIENCES)}")
     config["RECORDINGS_S3_SERVE"] = env.get("RECORDINGS_S3_SERVE", "redirect")
     if config["RECORDINGS_S3_SERVE"] not in ("redirect", "stream"):
         raise ConfigError("RECORDINGS_S3_SERVE must be redirect or stream")
