@@ -12,18 +12,28 @@ from wtforms.validators import EqualTo
 from registry.core.forms import BaseForm
 
 
-class SignupForm(BaseForm):
-    email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": 254})
-    password = PasswordField(
+def new_password_field() -> PasswordField:
+    """A new password, as signing up and an invited owner's first password ask for it."""
+    return PasswordField(
         _l("Password"),
         description=_l("At least 10 characters."),
         render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 256},
     )
-    confirm = PasswordField(
+
+
+def repeat_password_field() -> PasswordField:
+    """The new password again, which must equal the form's `password`."""
+    return PasswordField(
         _l("Repeat the password"),
         validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
         render_kw={"autocomplete": "new-password", "maxlength": 256},
     )
+
+
+class SignupForm(BaseForm):
+    email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": 254})
+    password = new_password_field()
+    confirm = repeat_password_field()
 
 
 class LoginForm(BaseForm):
@@ -34,17 +44,8 @@ class LoginForm(BaseForm):
     next = HiddenField()
 
 
-
 class SetPasswordForm(BaseForm):
     """The page an invited owner's link opens: choose a password."""
 
-    password = PasswordField(
-        _l("Password"),
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 256},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
-        render_kw={"autocomplete": "new-password", "maxlength": 256},
-    )
+    password = new_password_field()
+    confirm = repeat_password_field()

@@ -7,6 +7,7 @@ a refusal shows the form again with the message by its field.
 from __future__ import annotations
 
 import time
+from functools import wraps
 
 from flask import (
     Blueprint,
@@ -31,6 +32,7 @@ from registry.core.phones import format_international
 from registry.merchants import embed, operations
 from registry.merchants.forms import CodeForm, EmbedOriginsForm, NumberForm, SendCodeForm, StoreForm
 from registry.merchants.hours import DEFAULT_BUSINESS_HOURS, DEFAULT_TIMEZONE
+from registry.merchants.models import Merchant
 from registry.telephony import get_gateway
 from registry.verification.policy import Requester, VerificationPolicy
 
@@ -50,6 +52,19 @@ def lapse_reason(reason: str) -> str:
     return str(LAPSE_REASONS.get(reason, reason))
 
 
+def store_required(view):
+    """A view for a store owner's own store, given as `merchant`; an owner without one yet is sent
+    to create it first."""
+    @wraps(view)
+    @merchant_required
+    def with_store(*args, **kwargs):
+        merchant = operations.merchant_of(current_user.id)
+        if merchant is None:
+            return redirect(url_for(".new_store"))
+        return view(merchant, *args, **kwargs)
+    return with_store
+
+
 def _requester() -> Requester:
     return Requester(ip=request.remote_addr, user_id=current_user.id)
 
@@ -59,12 +74,9 @@ def _policy() -> VerificationPolicy:
 
 
 @bp.get("/")
-@merchant_required
-def dashboard():
+@store_required
+def dashboard(merchant: Merchant):
     """The store and its numbers with their verification status."""
-    merchant = operations.merchant_of(current_user.id)
-    if merchant is None:
-        return redirect(url_for(".new_store"))
     return render_template("merchants/dashboard.html", merchant=merchant,
                            international=format_international)
 
@@ -91,12 +103,9 @@ def new_store():
 
 
 @bp.route("/store", methods=["GET", "POST"])
-@merchant_required
-def edit_store():
+@store_required
+def edit_store(merchant: Merchant):
     """Change the store's name, time zone and business hours."""
-    merchant = operations.merchant_of(current_user.id)
-    if merchant is None:
-        return redirect(url_for(".new_store"))
     form = StoreForm()
     if form.validate_on_submit():
         try:
@@ -112,12 +121,9 @@ def edit_store():
 
 
 @bp.route("/store/embed", methods=["GET", "POST"])
-@merchant_required
-def embed_origins():
+@store_required
+def embed_origins(merchant: Merchant):
     """The sites that may embed the store's callback button (docs/embed.md)."""
-    merchant = operations.merchant_of(current_user.id)
-    if merchant is None:
-        return redirect(url_for(".new_store"))
     form = EmbedOriginsForm()
     context = {"merchant": merchant, "script_url": current_app.config["PUBLIC_BASE_URL"]}
     if form.validate_on_submit():
@@ -135,12 +141,9 @@ def embed_origins():
 
 
 @bp.route("/numbers/new", methods=["GET", "POST"])
-@merchant_required
-def add_number():
+@store_required
+def add_number(merchant: Merchant):
     """Add a contact number to the store (unverified until a code proves it)."""
-    merchant = operations.merchant_of(current_user.id)
-    if merchant is None:
-        return redirect(url_for(".new_store"))
     default_region = current_app.config["DEFAULT_REGION"]
     form = NumberForm(default_region=default_region)
     if form.validate_on_submit():
