@@ -20,12 +20,12 @@ import logging
 import time
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from registry.callbacks.models import CallbackRequest
 from registry.callbacks.placing import CHUNK, Placement, begin
 from registry.callbacks.settings import DispatchSettings, Urls
-from registry.core.dialects import is_postgresql
+from registry.core.dialects import is_postgresql, lease_rows
 from registry.core.extensions import db
 from registry.core.timeutil import as_utc, utcnow
 from registry.core.transactions import commit_now
@@ -56,42 +56,14 @@ def claim_due(settings: DispatchSettings, now: datetime | None = None, limit: in
         # table on every claim: stale leases first (the caller asks for those once a pass: they
         # are rare, and looking means stepping over every `calling` request), then due requests
         # in `due_at` order straight off ix_callback_requests_due.
-        rows = _claim_pg(expired, lease, limit) if stale else []
+        rows = lease_rows(CallbackRequest, expired, CallbackRequest.due_at, lease, limit) if stale else []
         if len(rows) < limit:
-            rows += _claim_pg(due, lease, limit - len(rows))
-        commit_now(CLAIMED)
-        return [row.id for row in sorted(rows, key=lambda row: row.due_at)]
-    query = select(CallbackRequest.id).where(due | expired if stale else due) \
-        .order_by(CallbackRequest.due_at).limit(limit)
-    claimed = []
-    for request_id in db.session.scalars(query).all():
-        # Compare-and-set: on SQLite this is the lock.
-        result = db.session.execute(
-            update(CallbackRequest).where(CallbackRequest.id == request_id, due | expired)
-            .values(**lease).execution_options(synchronize_session=False))
-        if result.rowcount == 1:
-            claimed.append(request_id)
+            rows += lease_rows(CallbackRequest, due, CallbackRequest.due_at, lease, limit - len(rows))
+    else:
+        rows = lease_rows(CallbackRequest, due | expired if stale else due, CallbackRequest.due_at, lease,
+                          limit)
     commit_now(CLAIMED)
-    return claimed
-
-
-def _claim_pg(condition, lease: dict, limit: int) -> list:
-    """Lease up to `limit` requests meeting `condition`, earliest due first, in one statement:
-    the rows are locked (skipping those another scheduler holds) and leased. FOR NO KEY UPDATE,
-    the lock the UPDATE takes anyway: unlike FOR UPDATE it does not wait for (or, skipping, pass
-    over) a request whose call-log rows a webhook is inserting.
-
-    The locking select is a MATERIALIZED CTE, run once. As `id IN (subquery)` the planner may
-    rescan it for each row (a nested loop on a small table), and each rescan skips the rows the
-    statement has just updated and locks the next ones: the LIMIT would bound nothing."""
-    locked = select(CallbackRequest.id).where(condition).order_by(CallbackRequest.due_at).limit(limit) \
-        .with_for_update(skip_locked=True, key_share=True).cte("locked").prefix_with("MATERIALIZED")
-    return db.session.execute(
-        update(CallbackRequest).where(CallbackRequest.id == locked.c.id, condition)
-        .values(**lease).returning(CallbackRequest.id, CallbackRequest.due_at)
-        .execution_options(synchronize_session=False)).all()
-
-
+    return [row.id for row in sorted(rows, key=lambda row: row.key)]
 
 
 class Throttle:

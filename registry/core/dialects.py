@@ -15,6 +15,9 @@ operations ask this module instead of looking at `dialect.name` themselves:
 - `skip_locked(select, flavour)`: `FOR UPDATE SKIP LOCKED` on PostgreSQL;
   SQLite has no row locks (a writer holds the whole database), so the
   select is left as it is;
+- `lease_rows(model, condition, order_by, lease, limit)`: claim rows for one worker (the
+  callbacks' dispatch, the webhook deliveries): locked and skipped on PostgreSQL,
+  compare-and-set on SQLite;
 - `utc_date(column, bind)`, `json_bind_processor(dialect, dumps)`,
   `use_autocommit(session)`, `savepoint(session)` (every savepoint of the product).
 
@@ -27,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from sqlalchemy import func
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -77,6 +80,37 @@ def skip_locked(query, flavour: str, **for_update):
     if flavour == POSTGRESQL:
         return query.with_for_update(skip_locked=True, **for_update)
     return query
+
+
+def lease_rows(model, condition, order_by, lease: dict, limit: int) -> list:
+    """Lease up to `limit` rows of `model` meeting `condition` (writing `lease`, the lease's
+    columns), `order_by` first; the rows leased as `(id, key)`, `key` being `order_by`'s value.
+    Only flushes: the caller commits the leases before it works on the rows.
+
+    PostgreSQL: one statement. The rows are locked skipping those other transactions hold, FOR
+    NO KEY UPDATE (the lock the UPDATE takes anyway: unlike FOR UPDATE it neither waits for nor
+    passes over a row whose children another transaction is inserting), in a MATERIALIZED CTE
+    run once: as `id IN (subquery)` the planner may rescan it for each row, and each rescan
+    skips the rows just updated and locks the next ones, so the LIMIT would bound nothing.
+    SQLite: one writer holds the whole database, so each candidate is leased by
+    compare-and-set (an UPDATE that still finds it meeting `condition`)."""
+    if is_postgresql(db.session):
+        locked = select(model.id).where(condition).order_by(order_by).limit(limit) \
+            .with_for_update(skip_locked=True, key_share=True, of=model).cte("locked") \
+            .prefix_with("MATERIALIZED")
+        rows = db.session.execute(
+            update(model).where(model.id == locked.c.id, condition).values(**lease)
+            .returning(model.id, order_by.label("key"))
+            .execution_options(synchronize_session=False)).all()
+        return sorted(rows, key=lambda row: row.key)
+    leased = []
+    for row in db.session.execute(select(model.id, order_by.label("key")).where(condition)
+                                    .order_by(order_by).limit(limit)).all():
+        changed = db.session.execute(update(model).where(model.id == row.id, condition).values(**lease)
+                                     .execution_options(synchronize_session=False))
+        if changed.rowcount == 1:
+            leased.append(row)
+    return leased
 
 
 def utc_date(column, bind=None):
