@@ -6,10 +6,9 @@ from typing import Any
 
 from flask import request
 
-from registry.core.errors import BadRequest, InvalidInput
+from registry.core.errors import BadRequest
 from registry.core.text import check_json
 
-MAX_TEXT_LENGTH = 200
 
 
 def json_body() -> dict[str, Any]:
@@ -27,21 +26,3 @@ def json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("malformed_json")
     return check_json(body)
-
-
-def text_field(
-    body: dict, name: str, *, required: bool = True, max_length: int = MAX_TEXT_LENGTH
-) -> str | None:
-    """A string field: present if required, a string, not blank, not too long."""
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise InvalidInput("required", field=name, name=name)
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput("invalid_type", field=name, name=name)
-    if len(value) > max_length:
-        raise InvalidInput("too_long", field=name, name=name, limit=max_length)
-    if required and not value.strip():
-        raise InvalidInput("required.not_empty", field=name, name=name)
-    return value

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from registry.accounts.auth import admin_required
 from registry.audit.operations import audit
 from registry.core import cursors
-from registry.core.extensions import db
 from registry.core.openapi import ApiModel, Page, Timestamp, checked_by_operation, operation
 from registry.masking import pool, provisioning
 from registry.masking.models import ProxyNumber
@@ -98,13 +97,9 @@ def _shown(proxy: ProxyNumber) -> ProxyNumberShown:
 @operation(query=PoolListQuery, responses={200: Page[ProxyNumberShown]}, tags=TAGS)
 def list_proxy_numbers(query: PoolListQuery):
     """Every proxy number, in id order, with its state and load."""
-    after = cursors.decode("p", query.cursor) or 0
     per_page = min(query.per_page or 100, current_app.config["API_MAX_PER_PAGE"])
-    rows = list(db.session.scalars(select(ProxyNumber).where(ProxyNumber.id > after)
-                                   .order_by(ProxyNumber.id).limit(per_page + 1)))
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    following = cursors.encode("p", rows[-1].id) if more else None
+    rows, following = cursors.page(select(ProxyNumber), ProxyNumber.id, "p", query.cursor, per_page,
+                                   ascending=True)
     return Page[ProxyNumberShown](items=[_shown(p) for p in rows], next=following)
 
 
@@ -113,7 +108,7 @@ def list_proxy_numbers(query: PoolListQuery):
 @operation(body=NumberSearch, responses={200: Page[AvailableNumberShown]}, errors=(503,), tags=TAGS)
 def search_numbers(body: NumberSearch):
     """Numbers Twilio sells now in a country (voice and SMS), not already in the pool."""
-    found = provisioning.search(get_gateway(), body.country, body.type or "local", area_code=body.area_code,
+    found = provisioning.search(get_gateway(), body.country, body.type, area_code=body.area_code,
                                 contains=body.contains)
     return Page[AvailableNumberShown](items=[AvailableNumberShown.of(n) for n in found], next=None)
 

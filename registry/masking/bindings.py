@@ -157,10 +157,4 @@ def list_for_client(client_id: int, criteria: BindingFilter,
         query = query.where(Binding.ended_at.is_(None), Binding.expires_at > now)
     elif criteria.status == "ended":
         query = query.where(or_(Binding.ended_at.is_not(None), Binding.expires_at <= now))
-    after = cursors.decode("b", criteria.cursor)
-    if after is not None:
-        query = query.where(Binding.id < after)
-    rows = list(db.session.scalars(query.order_by(Binding.id.desc()).limit(criteria.per_page + 1)))
-    more = len(rows) > criteria.per_page
-    rows = rows[:criteria.per_page]
-    return rows, (cursors.encode("b", rows[-1].id) if more and rows else None)
+    return cursors.page(query, Binding.id, "b", criteria.cursor, criteria.per_page)

@@ -7,7 +7,7 @@ from typing import Literal
 from flask import Blueprint, current_app
 from pydantic import Field
 
-from registry.core.openapi import ApiModel, Page, Timestamp, operation
+from registry.core.openapi import ApiModel, Page, Text, Timestamp, operation
 from registry.core.phones import mask
 from registry.core.urls import LARGEST_ID
 from registry.integrations.auth import client_required, current_client
@@ -25,7 +25,7 @@ class BindingRequest(StoreReference):
 
     shopper_phone: str = Field(description="The shopper's number, which the marketplace has proved "
                                "(E.164, or national for DEFAULT_REGION).")
-    order_ref: str | None = Field(None, min_length=1, max_length=64)
+    order_ref: Text(64) | None = None
     ttl_hours: int | None = Field(None, ge=1, description="Hours the binding lives (from now, each "
                                   "time it is asked for again); default BINDING_TTL_HOURS, at most "
                                   "BINDING_MAX_TTL_HOURS.")

@@ -47,7 +47,7 @@ def check_search(country: object, kind: object = "local", area_code: object = No
     country = country.strip().upper() if isinstance(country, str) else country
     if not isinstance(country, str) or not COUNTRY.match(country):
         raise InvalidInput("invalid.pool_country_format", field="country")
-    kind = kind or "local"
+    kind = "local" if kind is None or kind == "" else kind
     if kind not in KINDS:
         raise InvalidInput("invalid.choice", field="type", name="type", values=", ".join(KINDS))
     area_code = area_code.strip() if isinstance(area_code, str) else area_code

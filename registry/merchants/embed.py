@@ -8,31 +8,16 @@ A merchant (or the integration client that imported the store) keeps a short lis
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from urllib.parse import urlsplit
-
 from registry.core.errors import InvalidInput, NotFound
 from registry.core.extensions import db
 from registry.core.text import check_text
+from registry.core.urls import split_url, valid_host
 from registry.merchants.models import EmbedOrigin, Merchant
 
 MAX_ORIGINS = 20
 MAX_ORIGIN_LENGTH = 255
 DEFAULT_PORTS = {"https": 443, "http": 80}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def _valid_host(host: str) -> bool:
-    if host.startswith("[") and host.endswith("]"):
-        try:
-            return ipaddress.ip_address(host[1:-1]).version == 6
-        except ValueError:
-            return False
-    if len(host) > 253:
-        return False
-    return all(_LABEL.match(label) for label in host.split("."))
 
 
 def parse_origin(value: object, field: str, *, allow_http_localhost: bool) -> str:
@@ -45,15 +30,14 @@ def parse_origin(value: object, field: str, *, allow_http_localhost: bool) -> st
     if len(text) > MAX_ORIGIN_LENGTH:
         raise InvalidInput("too_long", field=field, name=field, limit=MAX_ORIGIN_LENGTH)
     refused = {"field": field, "value": text}
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise InvalidInput("invalid.origin", **refused) from None
+    split = split_url(text)
+    if split is None:
+        raise InvalidInput("invalid.origin", **refused)
+    parts, port = split
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     if "[" in parts.netloc:
         host = f"[{host}]"
-    if scheme not in DEFAULT_PORTS or not host or parts.username is not None or not _valid_host(host):
+    if scheme not in DEFAULT_PORTS or not host or parts.username is not None or not valid_host(host):
         raise InvalidInput("invalid.origin", **refused)
     if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
         raise InvalidInput("invalid.origin_path", **refused)

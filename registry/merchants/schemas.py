@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from registry.core.openapi import ApiModel, CodeText, LenientModel, PhoneText, Timestamp
+from registry.core.openapi import ApiModel, CodeText, LenientModel, PhoneText, Text, Timestamp
 from registry.core.openapi.models import checked_by_operation
 from registry.core.phones import format_international
 from registry.core.urls import LARGEST_ID
@@ -29,8 +29,8 @@ class StoreReference(ApiModel):
     (one of them; `operations.merchant_for_client` refuses both or neither, naming the field)."""
 
     merchant_id: int | None = Field(None, ge=1, le=LARGEST_ID, description="The store's id here.")
-    merchant_external_id: str | None = Field(None, min_length=1, max_length=100,
-                                             description="Your own id of the store (set on import).")
+    merchant_external_id: Text(100) | None = Field(None, description="Your own id of the store "
+                                                   "(set on import).")
 
 
 class NewStore(LenientModel):

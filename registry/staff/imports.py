@@ -26,6 +26,7 @@ from registry.core.bodies import MEGABYTE, body_limit
 from registry.core.errors import AppError, InvalidInput, PayloadTooLarge
 from registry.core.forms import BaseForm
 from registry.core.pages import refuse, register_page_errors
+from registry.core.urls import parse_id
 from registry.integrations import operations as clients
 from registry.merchants.client_api import MAX_IMPORT_BYTES, import_result
 from registry.merchants.import_input import COLUMNS, rows_from_csv
@@ -117,8 +118,7 @@ def apply():
     if not apply_form.validate_on_submit():
         return _render(form, 422)
     try:
-        raw_id = apply_form.client_id.data or ""
-        client = _client(int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None)
+        client = _client(parse_id(apply_form.client_id.data))
         data = _unpack(apply_form.packed.data or "")
         report = import_merchants(client.id, rows_from_csv(data), dry_run=False,
                                   default_region=current_app.config["DEFAULT_REGION"],

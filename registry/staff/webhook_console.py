@@ -13,6 +13,7 @@ from registry.core.errors import AppError
 from registry.core.forms import BaseForm
 from registry.core.messages import render
 from registry.core.pages import register_page_errors
+from registry.core.urls import parse_id
 from registry.staff.views import refuse_shopper_browsers
 from registry.webhooks import stats
 
@@ -30,8 +31,7 @@ bp.before_request(refuse_shopper_browsers("forbidden.needs_admin"))
 @admin_required
 def index():
     """The endpoints, and the latest deliveries (of one endpoint with `?endpoint_id=ID`)."""
-    endpoint = request.args.get("endpoint_id", "")
-    endpoint_id = int(endpoint) if endpoint.isdigit() and len(endpoint) < 10 else None
+    endpoint_id = parse_id(request.args.get("endpoint_id"))
     return render_template("staff/webhooks.html", health=stats.endpoint_health(),
                            deliveries=stats.recent_deliveries(endpoint_id), endpoint_id=endpoint_id,
                            form=RedeliverForm())

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, current_app
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from registry.core import cursors
-from registry.core.openapi import ApiModel, Page, operation
-from registry.core.timeutil import as_utc
+from registry.core.openapi import ApiModel, Page, Text, Timestamp, operation
 from registry.integrations.auth import client_required, current_client
 from registry.integrations.idempotency import idempotent
 from registry.webhooks import operations
@@ -34,7 +33,7 @@ def _known_events(value: list[str] | None) -> list[str] | None:
 class EndpointCreate(ApiModel):
     url: str = Field(max_length=2000, description="Absolute https:// URL (http:// outside production).")
     events: list[str] = Field(min_length=1, max_length=50, description=EVENTS_DOC)
-    description: str | None = Field(None, max_length=500)
+    description: Text(500) | None = None
 
     _events = field_validator("events")(_known_events)
 
@@ -43,7 +42,7 @@ class EndpointChange(ApiModel):
     url: str | None = Field(None, max_length=2000)
     events: list[str] | None = Field(None, min_length=1, max_length=50, description=EVENTS_DOC)
     enabled: bool | None = None
-    description: str | None = Field(None, max_length=500)
+    description: Text(500) | None = None
 
     _events = field_validator("events")(_known_events)
 
@@ -55,9 +54,9 @@ class Endpoint(ApiModel):
     description: str | None
     enabled: bool
     disabled_reason: str | None = Field(description="Why the registry disabled it, if it did.")
-    previous_secret_expires_at: datetime | None = Field(
+    previous_secret_expires_at: Timestamp | None = Field(
         description="While set, deliveries are signed with the previous secret too.")
-    created_at: datetime
+    created_at: Timestamp
 
 
 class EndpointWithSecret(Endpoint):
@@ -66,7 +65,7 @@ class EndpointWithSecret(Endpoint):
 
 class Attempt(ApiModel):
     number: int
-    started_at: datetime
+    started_at: Timestamp
     status_code: int | None
     latency_ms: int
     response_snippet: str | None = Field(description="At most 4 KB of the receiver's answer.")
@@ -80,16 +79,16 @@ class Delivery(ApiModel):
     webhook_id: str = Field(description="The `webhook-id` header: the same on every attempt.")
     status: str = Field(description="`pending`, `succeeded` or `failed`.")
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: Timestamp | None
     last_status_code: int | None
     last_latency_ms: int | None
-    created_at: datetime
+    created_at: Timestamp
     log: list[Attempt]
 
 
 class RecordingLink(ApiModel):
     download_url: str = Field(description="A signed link of the registry's own, needing no key.")
-    download_expires_at: datetime
+    download_expires_at: Timestamp
 
 
 class DeliveryQuery(ApiModel):
@@ -97,24 +96,20 @@ class DeliveryQuery(ApiModel):
     per_page: int = Field(25, ge=1, le=100)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else as_utc(moment)
-
-
 def _endpoint(row: WebhookEndpoint, secret: str | None = None) -> Endpoint:
     fields = dict(id=row.id, url=row.url, events=list(row.events or ()), description=row.description,
                   enabled=row.enabled, disabled_reason=row.disabled_reason,
-                  previous_secret_expires_at=_utc(row.previous_secret_until), created_at=_utc(row.created_at))
+                  previous_secret_expires_at=row.previous_secret_until, created_at=row.created_at)
     return EndpointWithSecret(**fields, secret=secret) if secret else Endpoint(**fields)
 
 
 def _delivery(row: WebhookDelivery) -> Delivery:
     return Delivery(id=row.id, endpoint_id=row.endpoint_id, event_type=row.event_type,
                     webhook_id=row.msg_id, status=row.status, attempts=row.attempts,
-                    next_attempt_at=_utc(row.next_attempt_at) if row.status == "pending" else None,
+                    next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
                     last_status_code=row.last_status_code, last_latency_ms=row.last_latency_ms,
-                    created_at=_utc(row.created_at),
-                    log=[Attempt(number=a.number, started_at=_utc(a.started_at), status_code=a.status_code,
+                    created_at=row.created_at,
+                    log=[Attempt(number=a.number, started_at=a.started_at, status_code=a.status_code,
                                  latency_ms=a.latency_ms, response_snippet=a.response_snippet,
                                  error=a.error) for a in row.log])
 
@@ -193,9 +188,8 @@ def rotate_secret(endpoint_id: int):
 @operation(query=DeliveryQuery, responses={200: Page[Delivery]}, errors=(404,), tags=TAGS)
 def list_deliveries(endpoint_id: int, query: DeliveryQuery):
     """The endpoint's deliveries, newest first, each with its log of attempts."""
-    before = cursors.decode("d", query.cursor)
-    rows, more = operations.deliveries_of(current_client().id, endpoint_id, before, query.per_page)
-    following = None if more is None else cursors.encode("d", more)
+    per_page = min(query.per_page, current_app.config["API_MAX_PER_PAGE"])
+    rows, following = operations.deliveries_of(current_client().id, endpoint_id, query.cursor, per_page)
     return Page[Delivery](items=[_delivery(r) for r in rows], next=following)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from registry.core import cursors
 from registry.core.errors import Conflict, NotFound
 from registry.core.extensions import db
 from registry.core.timeutil import utcnow
@@ -97,17 +98,12 @@ def send_test(client_id: int, endpoint_id: int) -> WebhookDelivery:
     return db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.event_id == event.id)).one()
 
 
-def deliveries_of(client_id: int, endpoint_id: int, before: int | None,
-                  per_page: int) -> tuple[list[WebhookDelivery], int | None]:
-    """The endpoint's deliveries, newest first, and the cursor of the next page (the last id)."""
+def deliveries_of(client_id: int, endpoint_id: int, cursor: str | None,
+                  per_page: int) -> tuple[list[WebhookDelivery], str | None]:
+    """One page of the endpoint's deliveries, newest first, and the next page's cursor."""
     endpoint_of(client_id, endpoint_id)
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-    if before is not None:
-        query = query.where(WebhookDelivery.id < before)
-    rows = list(db.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(per_page + 1)))
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    return rows, (rows[-1].id if more else None)
+    return cursors.page(query, WebhookDelivery.id, "d", cursor, per_page)
 
 
 def delivery_of(client_id: int, delivery_id: int) -> WebhookDelivery:

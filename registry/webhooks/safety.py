@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -17,6 +16,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from registry.core.errors import InvalidInput
+from registry.core.urls import split_url, valid_host
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -48,20 +48,24 @@ def checks_addresses(config: Mapping) -> bool:
 
 def check_url(url: str, config: Mapping, resolver: Resolver = resolve, field: str = "url") -> str:
     """`url` if a webhook may be sent there, else `InvalidInput` naming `field`."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    split = split_url(url.strip())
+    if split is None or split[0].scheme not in ("http", "https") or not split[0].hostname \
+            or not valid_host(_bracketed(split[0])):
         raise InvalidInput("invalid.webhook_url", field=field, name=field)
+    parts, port = split
     if parts.username or parts.password:
         raise InvalidInput("invalid.webhook_url_credentials", field=field, name=field)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise InvalidInput("invalid.webhook_url", field=field, name=field) from None
+    port = port or (443 if parts.scheme == "https" else 80)
     if config.get("REGISTRY_ENV") == "production" and parts.scheme != "https":
         raise InvalidInput("invalid.webhook_url_https", field=field, name=field)
     if checks_addresses(config):
         refuse_private(parts.hostname, port, resolver, field)
     return url.strip()
+
+
+def _bracketed(parts) -> str:
+    """The URL's host as written in it (an IPv6 address in brackets)."""
+    return f"[{parts.hostname}]" if "[" in parts.netloc else parts.hostname
 
 
 def refuse_private(host: str, port: int, resolver: Resolver = resolve, field: str = "url") -> None:

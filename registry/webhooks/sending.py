@@ -10,15 +10,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from requests import RequestException
 from requests.adapters import HTTPAdapter
 from standardwebhooks import Webhook
 
-from registry.core.errors import AppError
 from registry.core.http_session import EnvironmentOnceSession
-from registry.webhooks.safety import PrivateAddress, PublicOnlyAdapter, refuse_private
+from registry.webhooks.safety import PrivateAddress, PublicOnlyAdapter
 
 SNIPPET_BYTES = 4096
 USER_AGENT = "registry-webhooks/1"
@@ -90,12 +88,9 @@ def post(outgoing: Outgoing, timeout: float, check_addresses: bool, started_at: 
         latency = int((time.monotonic() - began) * 1000)
         return Result(outgoing.delivery_id, started_at, status, latency, snippet, error)
 
-    if check_addresses:  # again now: the name may resolve elsewhere than when it was saved
-        parts = urlsplit(outgoing.url)
-        try:
-            refuse_private(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
-        except AppError as refused:
-            return result(error=f"refused: {refused.key}")
+    # With `check_addresses` the session's adapter refuses a connection to any address that is
+    # not public (`safety.PublicOnlyAdapter`): the name may resolve elsewhere than when it was
+    # saved, or between a look-up here and the connection.
     try:
         response = _session(pool_size, check_addresses).post(
             outgoing.url, data=outgoing.body, headers=outgoing.headers, timeout=(timeout, timeout),

@@ -166,3 +166,18 @@ def test_code_send_limits_and_checks_hold_across_a_rotation(app, db, stored, sim
     code = simulator.state.last_code(shopper)
     approved = check_code(get_gateway(), Target.of(shopper, "shopper"), code, who, POLICY)
     assert approved.outcome == "approved"
+
+
+def test_a_retry_with_an_idempotency_key_is_recognised_across_a_rotation(app, client, db, stored):
+    """The key's fingerprint was computed under the old key; the retry, after the new key is
+    listed, still replays the first answer instead of running again."""
+    store, _ = stored
+    _, key = make_client(name="Retrying", scopes=("bindings",))
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "order-7-bind"}
+    body = {"merchant_id": store.id, "shopper_phone": "+8613700137009", "order_ref": "7"}
+    first = client.post("/api/v1/bindings", json=body, headers=headers)
+    assert first.status_code == 201, first.json
+    use_keys(app, f"{NEW_KEY},{TEST_DATA_KEY}")
+    again = client.post("/api/v1/bindings", json=body, headers=headers)
+    assert (again.status_code, again.json) == (201, first.json)
+    assert again.headers["Idempotent-Replayed"] == "true"

@@ -134,6 +134,11 @@ def test_a_pair_another_client_holds_is_409_and_nothing_changes(client, db, stor
     ({"ttl_hours": -3}, 422, "invalid.too_small", "ttl_hours"),
     ({"ttl_hours": 721}, 422, "invalid.too_large", "ttl_hours"),
     ({"ttl_hours": 1.5}, 422, "invalid_type.integer", "ttl_hours"),
+    ({"ttl_hours": True}, 422, "invalid_type.integer", "ttl_hours"),
+    ({"ttl_hours": "5"}, 422, "invalid_type.integer", "ttl_hours"),
+    ({"merchant_id": "1"}, 422, "invalid_type.integer", "merchant_id"),
+    ({"order_ref": "   "}, 422, "required.not_empty", "order_ref"),
+    ({"merchant_id": DROP, "merchant_external_id": "  "}, 422, "required.not_empty", "merchant_external_id"),
     ({"order_ref": "x" * 65}, 422, "too_long", "order_ref"),
     ({"ttl_hour": 5}, 422, "unknown_field", "ttl_hour"),
 ])
@@ -285,3 +290,16 @@ def test_after_delete_a_call_from_the_shopper_is_intercepted_and_logged(client, 
     db.session.expire_all()
     record = db.session.query(CallRecord).filter_by(call_sid=after).one()
     assert record.kind == "intercepted" and record.binding_id is None
+
+
+def test_a_cursor_of_another_list_is_refused_naming_it(client, db, store, pool, key):
+    from registry.core import cursors
+
+    for n in range(3):
+        bind(client, key, merchant_id=store.id, shopper_phone=f"+86137001370{n:02d}")
+    first = client.get(BINDINGS, query_string={"per_page": 2}, headers=bearer(key)).json
+    assert first["next"] is not None
+    deliveries_cursor = cursors.encode("d", cursors.decode("b", first["next"]))
+    answer = client.get(BINDINGS, query_string={"cursor": deliveries_cursor}, headers=bearer(key))
+    assert answer.status_code == 422
+    assert (answer.json["error"]["reason"], answer.json["error"]["field"]) == ("invalid.cursor", "cursor")

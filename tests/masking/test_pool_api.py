@@ -102,6 +102,7 @@ def test_a_search_with_a_country_twilio_does_not_know(client, db, admin):
     ({"country": "Germany"}, "country"), ({}, "country"), ({"country": 12}, "country"),
     ({"country": "US", "type": "tollfree"}, "type"), ({"country": "US", "area_code": "41a"}, "area_code"),
     ({"country": "US", "contains": "5%5"}, "contains"), ({"country": "US", "colour": "red"}, "colour"),
+    ({"country": "US", "type": {}}, "type"), ({"country": "US", "type": 0}, "type"),
 ])
 def test_search_refusals_name_the_field(client, db, admin, body, field):
     refused = client.post(f"{API}/search", json=body, headers=admin)

@@ -114,3 +114,16 @@ def test_the_settings_page_keeps_one_origin_per_line(client, db, owner, store):
     assert "&#39;https://shop.example.com/cart&#39; must be only the scheme" in refused.text
     assert [row.origin for row in db.session.query(EmbedOrigin).order_by(EmbedOrigin.id)] == [
         SHOP, "https://m.example.com"]
+
+
+def test_production_refuses_http_even_for_localhost(app, client, db, owner, store):
+    headers = bearer(make_token(owner))
+    assert put(client, store.id, ["http://localhost:5173"], headers).status_code == 200
+    app.config["REGISTRY_ENV"] = "production"
+    try:
+        answer = put(client, store.id, ["http://localhost:5173"], headers)
+    finally:
+        app.config["REGISTRY_ENV"] = "testing"
+    assert answer.status_code == 422
+    assert (answer.json["error"]["reason"], answer.json["error"]["field"]) == ("invalid.origin_scheme",
+                                                                              "origins.0")

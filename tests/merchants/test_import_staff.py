@@ -96,3 +96,13 @@ def test_a_revoked_client_cannot_be_chosen(client, db, shop):
     db.session.commit()
     sign_in_as(client, "admin")
     assert upload(client, shop).status_code == 422
+
+
+@pytest.mark.parametrize("client_id", ["²", "x", "99999999999999999999", ""])
+def test_an_apply_for_no_client_is_refused_and_imports_nothing(client, db, shop, client_id):
+    sign_in_as(client, "admin")
+    preview = upload(client, shop)
+    packed = hidden(preview.text, "packed")
+    page = client.post(PAGE + "apply", data={"client_id": client_id, "packed": packed})
+    assert page.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count(Merchant.id))) == 0

@@ -49,6 +49,11 @@ def test_create_shows_the_secret_once_and_stores_it_encrypted(client, key, db):
     ({"events": []}, "events", "required.not_empty"),
     ({"events": "callback.completed"}, "events", "invalid_type.list"),
     ({"surprise": 1}, "surprise", "unknown_field"),
+    ({"events": ["callback.completed"] * 51}, "events", "invalid.too_many"),
+    ({"url": "http://[::1"}, "url", "invalid.webhook_url"),
+    ({"url": "http://exa mple.com/hook"}, "url", "invalid.webhook_url"),
+    ({"url": "http://example.com:99999/hook"}, "url", "invalid.webhook_url"),
+    ({"description": "   "}, "description", "required.not_empty"),
 ])
 def test_bad_input_is_refused_naming_the_field(client, key, db, body, field, reason):
     answer = create(client, key, **body)
@@ -161,3 +166,21 @@ def test_production_allows_private_addresses_when_told(client, key, production):
 
 def test_development_allows_http_to_this_machine(client, key):
     assert create(client, key, url="http://localhost:8000/hook").status_code == 201
+
+
+@pytest.mark.parametrize("change, reason", [({"enabled": "yes"}, "invalid_type.boolean"),
+                                            ({"enabled": 0}, "invalid_type.boolean"),
+                                            ({"events": ["callback.completed"] * 51}, "invalid.too_many"),
+                                            ({"url": "http://[::1"}, "invalid.webhook_url")])
+def test_a_change_of_the_wrong_type_is_refused_and_changes_nothing(client, key, db, change, reason):
+    """A JSON body is read strictly: `"yes"` or `0` is no boolean (they were taken as true and false)."""
+    endpoint_id = create(client, key).json["id"]
+    answer = client.patch(f"{BASE}/{endpoint_id}", json=change, headers=bearer(key))
+    assert answer.status_code == 422, answer.json
+    [name] = change
+    assert answer.json["error"]["field"] == name and answer.json["error"]["reason"] == reason
+    assert client.get(f"{BASE}/{endpoint_id}", headers=bearer(key)).json["enabled"] is True
+
+
+def test_answers_write_times_with_their_utc_offset_like_the_rest_of_the_api(client, key, db):
+    assert create(client, key).json["created_at"].endswith("+00:00")

@@ -56,3 +56,11 @@ def test_staff_who_are_not_admins_are_refused(app, db):
     assert staff.get("/staff/webhooks/").status_code == 403
     assert staff.post("/staff/webhooks/deliveries/1/redeliver").status_code == 403
     assert database.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_an_endpoint_id_that_is_no_number_shows_every_endpoint(app, db):
+    """`?endpoint_id=²`: "²".isdigit() is true but int() refuses it (it was a 500)."""
+    admin, _ = signed_in(app, "admin")
+    for odd in ("%C2%B2", "abc", "99999999999999999999"):
+        page = admin.get(f"/staff/webhooks/?endpoint_id={odd}")
+        assert page.status_code == 200 and "Latest deliveries</h2>" in page.text

@@ -86,7 +86,7 @@ def operation(*, body: Any = None, query: type[BaseModel] | None = None,
                 kwargs["query"] = _validated(query, request.args.to_dict(), ())
             if body_adapter is not None and parse_body:
                 sent = json_body() if request.content_length or needs_body else {}
-                kwargs["body"] = _validated(body_adapter, sent, ())
+                kwargs["body"] = _validated(body_adapter, sent, (), strict=True)
             result = view(*args, **kwargs)
             return _answer(result, default_status, response_adapters)
 
@@ -127,10 +127,13 @@ def documents(*, headers: dict[str, dict] | None = None, errors: tuple[int, ...]
     return mark
 
 
-def _validated(schema, data, prefix: tuple):
+def _validated(schema, data, prefix: tuple, strict: bool = False):
+    """`data` as `schema` says, or the refusal naming its field. A JSON body is read strictly (a
+    number is no text, `"5"` and `true` no number); a query string's values are all text, so
+    they are converted (`?per_page=5`)."""
     adapter = schema if isinstance(schema, TypeAdapter) else TypeAdapter(schema)
     try:
-        return adapter.validate_python(data)
+        return adapter.validate_python(data, strict=strict)
     except ValidationError as error:
         raise refusal(error, prefix) from None
 

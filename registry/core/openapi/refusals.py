@@ -60,7 +60,9 @@ def refusal(error: ValidationError, prefix: tuple = ()) -> InvalidInput:
     problem = error.errors(include_url=False)[0]
     name = field_path(prefix + tuple(problem["loc"]))
     context = problem.get("ctx") or {}
-    if problem["type"] in CATALOGUE:  # a model's own check, raised with a catalogue key
+    # pydantic's own types first: one of them (`too_long`, a list too long) is also a catalogue
+    # key, for text, whose message wants values pydantic's context does not have.
+    if problem["type"] not in _KEYS and problem["type"] in CATALOGUE:  # a model's own check
         params = {k: v for k, v in context.items() if k not in ("field", "name")}
         return InvalidInput(problem["type"], field=name, name=name, **params)
     key, limit = _KEYS.get(problem["type"], ("invalid.value", None))
