@@ -1,4 +1,4 @@
-"""`flask demo seed`: a demo merchant and a staff user for `make run`."""
+"""`flask demo seed`: a demo merchant, a staff user and an admin for `make run`."""
 
 import click
 from flask import current_app
@@ -16,6 +16,8 @@ demo_cli = AppGroup("demo", help="Demo data for local use.")
 
 DEMO_MERCHANT = ("merchant@example.com", "merchant-demo-pass")
 DEMO_STAFF = ("staff@example.com", "staff-demo-pass")
+# The console's admin pages (integration clients, proxy pool, webhooks, store import).
+DEMO_ADMIN = ("admin@example.com", "admin-demo-pass")
 DEMO_NUMBER = "+86 138 0013 8000"
 
 
@@ -25,7 +27,8 @@ def seed() -> None:
     if current_app.config["REGISTRY_ENV"] == "production":
         raise click.ClickException("demo data is never created in production")
     with unit_of_work():
-        for (email, password), role in ((DEMO_MERCHANT, "merchant"), (DEMO_STAFF, "staff")):
+        for (email, password), role in ((DEMO_MERCHANT, "merchant"), (DEMO_STAFF, "staff"),
+                                        (DEMO_ADMIN, "admin")):
             user = db.session.scalar(select(User).where(User.email == email))
             if user is None:
                 user = accounts.create_user(email, password, role)
@@ -36,3 +39,4 @@ def seed() -> None:
     click.echo("Demo logins:")
     click.echo(f"  merchant  {DEMO_MERCHANT[0]} / {DEMO_MERCHANT[1]}")
     click.echo(f"  staff     {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")
+    click.echo(f"  admin     {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}")

@@ -22,3 +22,13 @@ def test_a_web_worker_loads_no_simulator_and_freezes_what_start_up_built(tmp_pat
                                               "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["-", "-", "frozen"]
+
+
+def test_a_missing_production_setting_is_named_without_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "REGISTRY_ENV": "production",
+                                 "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}"})
+    assert result.returncode == 1
+    assert "configuration error: SECRET_KEY must be set in production" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -24,16 +24,24 @@ def verify_command(workers: int | None, export) -> None:
         kept = read_export(export) if export is not None else []
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--checkpoints") from None
+    if export is not None and not kept:
+        raise click.BadParameter("the file holds no checkpoint (export after the hourly job, or "
+                                 "`calllog checkpoint write`, has signed one)", param_hint="--checkpoints")
     with unit_of_work():
         result = run_verification(workers=workers, kept=kept)
     if result.ok:
         rate = result.events / result.seconds if result.seconds > 0 else 0
-        agreed = f"; the {len(kept)} exported checkpoints agree" if kept else ""
+        agreed = ""
+        if kept:
+            agreed = "; the exported checkpoint agrees" if len(kept) == 1 else \
+                f"; the {len(kept)} exported checkpoints agree"
         click.echo(f"call log intact: {result.events} events verified in {result.seconds:.2f} s "
                    f"({rate:,.0f}/s){agreed}")
         return
-    click.echo(f"call log BROKEN at event {result.broken_at}: {result.reason} "
-               f"({result.events} events verified before it)", err=True)
+    # A broken link stops the walk there; a checkpoint that fails is found after the whole walk.
+    walked = (f"{result.events} events verified before it" if result.events < result.broken_at
+              else f"the chain holds {result.events} events")
+    click.echo(f"call log BROKEN at event {result.broken_at}: {result.reason} ({walked})", err=True)
     raise SystemExit(1)
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the JSON API views: reading bodies and fields strictly."""
+"""Helpers for the JSON API views: reading a request body strictly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from flask import request
 
 from registry.core.errors import BadRequest
 from registry.core.text import check_json
-
 
 
 def json_body() -> dict[str, Any]:

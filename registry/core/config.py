@@ -18,7 +18,6 @@ from pathlib import Path
 SIMULATOR_ACCOUNT_SID = "AC" + "5" * 32
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token-0000000000"  # noqa: S105 - public by design
 SIMULATOR_VERIFY_SERVICE_SID = "VA" + "5" * 32
-SIMULATOR_URL = "http://127.0.0.1:5001"
 
 ENVIRONMENTS = ("development", "testing", "production")
 
@@ -209,9 +208,13 @@ def load_config(instance_path: str | Path, environ: Mapping[str, str] | None = N
     config["TWILIO_VERIFY_SERVICE_SID"] = env.get(
         "TWILIO_VERIFY_SERVICE_SID", SIMULATOR_VERIFY_SERVICE_SID
     )
-    # In production an unset TWILIO_API_URL means "talk to Twilio itself".
-    config["TWILIO_API_URL"] = env.get("TWILIO_API_URL", "" if production else SIMULATOR_URL)
-    config["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # In production an unset TWILIO_API_URL means "talk to Twilio itself"; elsewhere, the built-in
+    # simulator where `make run` starts it (SIMULATOR_PORT, PORT: a flask command given the same
+    # ports as `make run` reaches the same simulator and names the same web address).
+    simulator_url = f"http://127.0.0.1:{env.get('SIMULATOR_PORT') or '5001'}"
+    config["TWILIO_API_URL"] = env.get("TWILIO_API_URL", "" if production else simulator_url)
+    config["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL",
+                                        f"http://127.0.0.1:{env.get('PORT') or '5000'}").rstrip("/")
 
     if production:
         simulated = {

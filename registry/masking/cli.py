@@ -38,7 +38,8 @@ def sync() -> None:
         try:
             synced = pool.sync_with_provider(get_gateway(), current_app.config["PUBLIC_BASE_URL"])
         except ProviderError as exc:
-            raise click.ClickException(f"Twilio refused: {exc} (code {exc.code})") from None
+            refused = f"Twilio refused: {exc} (code {exc.code})" if exc.code is not None else str(exc)
+            raise click.ClickException(refused) from None
         except AppError as exc:
             _fail(exc)
     for proxy in synced:

@@ -81,6 +81,7 @@ class TelephonyGateway(NumbersMixin):
         self.verify_service_sid = verify_service_sid
         self._auth_token = auth_token
         self._http = RoutingHttpClient(api_url, timeout=timeout)
+        self._api_url = api_url or "https://api.twilio.com"
         self._client: Client | None = None
         self._validator = RequestValidator(auth_token)
 
@@ -108,7 +109,8 @@ class TelephonyGateway(NumbersMixin):
                 code = None
             raise ProviderError(str(exc.args[0]), code=code, status=status) from None
         except RequestException as exc:
-            raise ProviderError(f"Twilio could not be reached: {type(exc).__name__}") from None
+            raise ProviderError(f"Twilio could not be reached at {self._api_url}: {type(exc).__name__}") \
+                from None
 
     # Verify ---------------------------------------------------------------
 

@@ -246,3 +246,26 @@ def test_a_forged_line_in_the_export_is_reported_as_the_export_s(app, db, runner
     outcome = runner.invoke(args=["calllog", "verify", "--checkpoints", str(path)])
     assert outcome.exit_code == 1
     assert f"exported checkpoint {line['id']} has an invalid signature" in outcome.output
+
+
+def test_an_empty_export_is_refused_and_one_checkpoint_is_spoken_of_as_one(app, db, runner, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    refused = runner.invoke(args=["calllog", "verify", "--checkpoints", str(empty)])
+    assert refused.exit_code == 2 and "the file holds no checkpoint" in refused.output
+    fill(db, 2)
+    checkpoint(app, db)
+    fine = runner.invoke(args=["calllog", "verify", "--checkpoints", _export(runner, tmp_path)])
+    assert fine.exit_code == 0 and "; the exported checkpoint agrees" in fine.output
+
+
+def test_a_failed_checkpoint_says_how_long_the_chain_is_not_what_was_verified_before_it(app, db, runner,
+                                                                                      tmp_path):
+    fill(db, 3)
+    checkpoint(app, db)
+    path = tmp_path / "forged.jsonl"
+    [line] = runner.invoke(args=["calllog", "checkpoint", "export"]).output.splitlines()
+    path.write_text(json.dumps({**json.loads(line), "events": 2}) + "\n")
+    outcome = runner.invoke(args=["calllog", "verify", "--checkpoints", str(path)])
+    assert outcome.exit_code == 1
+    assert "has an invalid signature (the chain holds 3 events)" in outcome.output

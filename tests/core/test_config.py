@@ -93,3 +93,12 @@ def test_production_names_the_variable_when_rate_limits_would_be_per_process(tmp
     env = {**REAL, "RATELIMIT_STORAGE_URI": "memory://"}
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI.*redis"):
         load_config(tmp_path, env)
+
+
+def test_the_ports_make_run_was_given_lead_a_command_to_the_same_simulator_and_address(tmp_path):
+    config = load_config(tmp_path, {"REGISTRY_ENV": "development", "PORT": "5200", "SIMULATOR_PORT": "5201"})
+    assert (config["TWILIO_API_URL"], config["PUBLIC_BASE_URL"]) == ("http://127.0.0.1:5201",
+                                                                     "http://127.0.0.1:5200")
+    default = load_config(tmp_path, {"REGISTRY_ENV": "development"})
+    assert (default["TWILIO_API_URL"], default["PUBLIC_BASE_URL"]) == ("http://127.0.0.1:5001",
+                                                                       "http://127.0.0.1:5000")

@@ -80,6 +80,14 @@ def test_unreachable_twilio_is_a_retryable_provider_error():
     assert caught.value.retryable
 
 
+def test_an_unreachable_twilio_is_named_by_the_address_tried():
+    gateway = TelephonyGateway("AC" + "0" * 32, "t", "VA" + "0" * 32,
+                               api_url="http://127.0.0.1:9", timeout=2)
+    with pytest.raises(ProviderError) as caught:
+        gateway.search_numbers("US", "local")
+    assert "could not be reached at http://127.0.0.1:9" in str(caught.value)
+
+
 def test_signatures_are_checked_with_the_auth_token():
     from twilio.request_validator import RequestValidator
 
